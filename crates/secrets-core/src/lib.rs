@@ -1,0 +1,28 @@
+//! The core of Keystack's secrets layer: the secret model, the
+//! [`SecretsManager`] trait every backend implements, the `{{name.key}}`
+//! reference grammar, the validation level, and (with the `conformance`
+//! feature) the behaviour suite every backend runs.
+
+mod error;
+mod manager;
+pub mod memory;
+mod name;
+pub mod reference;
+mod schema;
+mod secret;
+mod validation;
+mod value;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::{BoxError, Error, Result};
+pub use manager::{Capabilities, ManagerInfo, SecretsManager, SecretsManagerExt};
+pub use name::{NameError, NameKind, NameProblem, SecretKey, SecretName};
+pub use reference::{ReferenceError, ReferenceProblem, SecretReference, Template};
+pub use schema::{SchemaError, SecretSchema};
+pub use secret::{Secret, SecretPatch};
+pub use validation::{
+    VALIDATION_LEVEL_ENV, ValidationLevel, ValidationLevelError, ZENML_VALIDATION_LEVEL_ENV,
+};
+pub use value::{REDACTED, SecretValue};

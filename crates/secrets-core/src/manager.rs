@@ -1,0 +1,135 @@
+//! The `SecretsManager` trait every backend implements.
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+
+use crate::{Error, Result, Secret, SecretKey, SecretName, SecretPatch, SecretValue};
+
+/// A store of secrets: the local encrypted store or a cloud service.
+///
+/// Object-safe: callers hold `Arc<dyn SecretsManager>`. Helpers built on these
+/// methods live in [`SecretsManagerExt`].
+#[async_trait]
+pub trait SecretsManager: Debug + Send + Sync + 'static {
+    /// What this manager is and what it can do.
+    fn info(&self) -> ManagerInfo;
+
+    /// Stores a new secret. Fails with [`Error::AlreadyExists`] if the name is taken.
+    async fn register_secret(&self, secret: &Secret) -> Result<()>;
+
+    /// Reads a secret. Fails with [`Error::NotFound`] if there is none.
+    async fn get_secret(&self, name: &SecretName) -> Result<Secret>;
+
+    /// Names of every secret this manager holds, sorted.
+    async fn list_secret_names(&self) -> Result<Vec<SecretName>>;
+
+    /// Applies `patch` to an existing secret and returns the secret as stored.
+    ///
+    /// Atomic where [`Capabilities::atomic_update`] says so: concurrent
+    /// patches of different keys are then all kept.
+    async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret>;
+
+    /// Deletes one secret. Fails with [`Error::NotFound`] if there is none.
+    async fn delete_secret(&self, name: &SecretName) -> Result<()>;
+
+    /// Deletes every secret this manager holds (and nothing it did not
+    /// create), returning how many were deleted.
+    async fn delete_all_secrets(&self) -> Result<usize>;
+}
+
+/// Describes a secrets manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagerInfo {
+    /// The flavor name as users write it (`local`, `aws`, …).
+    pub flavor: &'static str,
+    /// Whether the secrets live on this machine only, so that a remote
+    /// orchestrator cannot reach them.
+    pub is_local: bool,
+    /// What the backend guarantees.
+    pub capabilities: Capabilities,
+}
+
+/// What a backend guarantees; the conformance suite adapts to these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Concurrent `update_secret` calls on one secret are serialized, so no
+    /// update is lost. Where false, the last writer wins.
+    pub atomic_update: bool,
+    /// Names that differ only in letter case refer to the same secret.
+    pub case_insensitive_names: bool,
+    /// The largest secret (JSON of its key-values) the backend accepts, in bytes.
+    pub max_secret_bytes: Option<usize>,
+}
+
+impl Capabilities {
+    /// Capabilities of a backend that guarantees nothing beyond the trait.
+    pub const fn new() -> Self {
+        Self {
+            atomic_update: false,
+            case_insensitive_names: false,
+            max_secret_bytes: None,
+        }
+    }
+
+    /// Sets [`Capabilities::atomic_update`].
+    pub const fn with_atomic_update(mut self, value: bool) -> Self {
+        self.atomic_update = value;
+        self
+    }
+
+    /// Sets [`Capabilities::case_insensitive_names`].
+    pub const fn with_case_insensitive_names(mut self, value: bool) -> Self {
+        self.case_insensitive_names = value;
+        self
+    }
+
+    /// Sets [`Capabilities::max_secret_bytes`].
+    pub const fn with_max_secret_bytes(mut self, value: Option<usize>) -> Self {
+        self.max_secret_bytes = value;
+        self
+    }
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Helpers over any [`SecretsManager`].
+#[async_trait]
+pub trait SecretsManagerExt: SecretsManager {
+    /// Whether a secret of that name exists.
+    async fn secret_exists(&self, name: &SecretName) -> Result<bool> {
+        match self.get_secret(name).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The secret, or `None` if it does not exist.
+    async fn find_secret(&self, name: &SecretName) -> Result<Option<Secret>> {
+        match self.get_secret(name).await {
+            Ok(secret) => Ok(Some(secret)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One value of one secret; [`Error::KeyNotFound`] if the key is missing.
+    async fn get_secret_value(&self, name: &SecretName, key: &SecretKey) -> Result<SecretValue> {
+        let secret = self.get_secret(name).await?;
+        secret
+            .get(key.as_str())
+            .cloned()
+            .ok_or_else(|| Error::KeyNotFound {
+                name: name.clone(),
+                key: key.clone(),
+            })
+    }
+}
+
+impl<T: SecretsManager + ?Sized> SecretsManagerExt for T {}
