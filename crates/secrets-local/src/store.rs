@@ -1,0 +1,524 @@
+//! The SQLite file: opening and checking it, its schema and migrations, and
+//! the row-level operations. Everything here blocks; the async manager runs
+//! it on tokio's blocking pool.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use keystack_secrets_core::{Error, Result, Secret, SecretName, SecretPatch, SecretSchema};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use crate::LocalError;
+use crate::crypto::Cipher;
+use crate::key::{self, KeySource, StoreKey};
+
+/// Marks the SQLite file as a Keystack store (`PRAGMA application_id`): "KSTK".
+pub(crate) const APPLICATION_ID: i64 = 0x4B53_544B;
+
+/// Migrations, in order; the schema version (`PRAGMA user_version`) is the
+/// number of migrations applied. Append only: never edit a released entry.
+const MIGRATIONS: &[&str] = &[
+    // 1: key check and encrypted secrets.
+    "CREATE TABLE meta (
+         key   TEXT PRIMARY KEY,
+         value BLOB NOT NULL
+     ) STRICT;
+     CREATE TABLE secrets (
+         name       TEXT PRIMARY KEY,
+         schema     TEXT NOT NULL,
+         nonce      BLOB NOT NULL,
+         ciphertext BLOB NOT NULL,
+         created_at INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL
+     ) STRICT;",
+];
+
+/// The schema version this build writes and reads.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// An open, verified store.
+#[derive(Debug)]
+pub(crate) struct Store {
+    conn: Connection,
+    path: PathBuf,
+    cipher: Cipher,
+    timeout_ms: u64,
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Creates `dir` (mode 0700) if it does not exist.
+fn create_dir(dir: &Path) -> Result<(), LocalError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|source| LocalError::io("create store folder", dir, source))
+}
+
+/// Creates an empty store file with mode 0600, unless one exists. SQLite
+/// gives its journal the same mode as the database.
+fn create_private_file(path: &Path) -> Result<(), LocalError> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(LocalError::io("create store file", path, source)),
+    }
+}
+
+/// Checks the file's header without going through SQLite, so that a foreign
+/// or cut-off file is refused before SQLite reads (or rolls back into) it.
+fn check_header(path: &Path) -> Result<(), LocalError> {
+    use std::io::Read;
+    let mut header = [0u8; 100];
+    let mut file =
+        fs::File::open(path).map_err(|source| LocalError::io("open store file", path, source))?;
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(source) => return Err(LocalError::io("read store file", path, source)),
+        }
+    }
+    if read == 0 {
+        return Ok(()); // a store being created
+    }
+    if read < SQLITE_MAGIC.len() || header[..SQLITE_MAGIC.len()] != *SQLITE_MAGIC {
+        return Err(LocalError::NotAStore {
+            path: path.to_owned(),
+            detail: " (it is not a SQLite database)".to_owned(),
+        });
+    }
+    let truncated = |detail: String| LocalError::Corrupt {
+        path: path.to_owned(),
+        detail,
+        source: None,
+    };
+    if read < header.len() {
+        return Err(truncated(format!(
+            "the file has {read} bytes, less than a SQLite header: it was truncated"
+        )));
+    }
+    // An interrupted write leaves a hot journal that SQLite rolls back; the
+    // header cannot be trusted until then.
+    let mut journal = path.as_os_str().to_owned();
+    journal.push("-journal");
+    if fs::metadata(&journal).is_ok_and(|m| m.len() > 0) {
+        return Ok(());
+    }
+    let be32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    let pages = u64::from(be32(28));
+    // The page count in the header is valid only when the change counter
+    // matches the version-valid-for number (SQLite file format, section 1.3).
+    if pages > 0 && be32(24) == be32(92) {
+        let expected = pages * page_size;
+        let len = file
+            .metadata()
+            .map_err(|source| LocalError::io("read store file", path, source))?
+            .len();
+        if len < expected {
+            return Err(truncated(format!(
+                "the file has {len} bytes where its header promises {expected}: it was truncated"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, checks it, and
+    /// verifies the key. Nothing in an existing file is written before the key
+    /// is known to be right.
+    pub(crate) fn open(
+        path: &Path,
+        key_source: &KeySource,
+        busy_timeout: Duration,
+    ) -> Result<Self, LocalError> {
+        let timeout_ms = u64::try_from(busy_timeout.as_millis()).unwrap_or(u64::MAX);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_dir(dir)?;
+        }
+        create_private_file(path)?;
+        check_header(path)?;
+        let sqlite = |e| LocalError::sqlite(path, e, timeout_ms);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite)?;
+        conn.busy_timeout(busy_timeout).map_err(sqlite)?;
+        // Overwrite deleted rows with zeros rather than leaving them in free pages.
+        conn.pragma_update(None, "secure_delete", true)
+            .map_err(sqlite)?;
+
+        // The cipher is replaced by the store's own before any row is read or
+        // written: the key is only known once we know whether the store is new.
+        let mut store = Self {
+            conn,
+            path: path.to_owned(),
+            cipher: Cipher::new(&StoreKey::generate()?),
+            timeout_ms,
+        };
+        let (application_id, version) = store.identity()?;
+        if application_id == 0 && version == 0 {
+            store.initialize(key_source)?;
+        } else {
+            store.check_identity(application_id, version)?;
+            store.cipher = Cipher::new(&store.load_existing_key(key_source)?);
+            store.verify_key(key_source)?;
+            if version < SCHEMA_VERSION {
+                store.migrate()?;
+            }
+        }
+        Ok(store)
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> LocalError {
+        LocalError::sqlite(&self.path, source, self.timeout_ms)
+    }
+
+    fn identity(&self) -> Result<(i64, i64), LocalError> {
+        let read = |pragma| {
+            self.conn
+                .pragma_query_value(None, pragma, |row| row.get::<_, i64>(0))
+                .map_err(|e| self.sqlite(e))
+        };
+        Ok((read("application_id")?, read("user_version")?))
+    }
+
+    fn check_identity(&self, application_id: i64, version: i64) -> Result<(), LocalError> {
+        if application_id != APPLICATION_ID {
+            return Err(LocalError::NotAStore {
+                path: self.path.clone(),
+                detail: " (it is another program's SQLite database)".to_owned(),
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(LocalError::NewerSchema {
+                path: self.path.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version == 0 {
+            return Err(LocalError::Corrupt {
+                path: self.path.clone(),
+                detail: "it is marked as a Keystack store but has no schema".to_owned(),
+                source: None,
+            });
+        }
+        Ok(())
+    }
+
+    fn load_existing_key(&self, key_source: &KeySource) -> Result<StoreKey, LocalError> {
+        match key_source {
+            KeySource::Key(key) => Ok(key.clone()),
+            KeySource::File(key_path) if !key_path.exists() => Err(LocalError::KeyFileMissing {
+                store: self.path.clone(),
+                key: key_path.clone(),
+            }),
+            KeySource::File(key_path) => key::read_key_file(key_path),
+        }
+        .map_err(|e| match (e, key_source) {
+            (LocalError::BadKey { problem, .. }, _) => LocalError::BadKey {
+                origin: key_source.describe(),
+                problem,
+            },
+            (e, _) => e,
+        })
+    }
+
+    fn verify_key(&self, key_source: &KeySource) -> Result<(), LocalError> {
+        let check: Option<(Vec<u8>, Vec<u8>)> = self
+            .conn
+            .query_row(
+                "SELECT (SELECT value FROM meta WHERE key = 'key_check_nonce'),
+                        (SELECT value FROM meta WHERE key = 'key_check')",
+                [],
+                |row| {
+                    Ok(row
+                        .get::<_, Option<Vec<u8>>>(0)?
+                        .zip(row.get::<_, Option<Vec<u8>>>(1)?))
+                },
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let Some((nonce, ciphertext)) = check else {
+            return Err(LocalError::Corrupt {
+                path: self.path.clone(),
+                detail: "its key check is missing".to_owned(),
+                source: None,
+            });
+        };
+        if self.cipher.verify_key_check(&nonce, &ciphertext) {
+            Ok(())
+        } else {
+            Err(LocalError::WrongKey {
+                store: self.path.clone(),
+                key: key_source.describe(),
+            })
+        }
+    }
+
+    /// Sets up an empty file as a store. Another process may be doing the
+    /// same: the immediate transaction serializes us, and the loser finds the
+    /// store initialized and verifies its key instead.
+    fn initialize(&mut self, key_source: &KeySource) -> Result<(), LocalError> {
+        let has_tables: bool = self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master)", [], |row| {
+                row.get(0)
+            })
+            .map_err(|e| self.sqlite(e))?;
+        if has_tables {
+            return Err(LocalError::NotAStore {
+                path: self.path.clone(),
+                detail: " (it is another program's SQLite database)".to_owned(),
+            });
+        }
+        let key = match key_source {
+            KeySource::Key(key) => key.clone(),
+            KeySource::File(path) if path.exists() => key::read_key_file(path)?,
+            KeySource::File(path) => key::create_key_file(path)?,
+        };
+        self.cipher = Cipher::new(&key);
+        let path = self.path.clone();
+        let timeout_ms = self.timeout_ms;
+        let sqlite = |e| LocalError::sqlite(&path, e, timeout_ms);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(sqlite)?;
+        if version != 0 {
+            drop(tx);
+            let (application_id, version) = self.identity()?;
+            self.check_identity(application_id, version)?;
+            return self.verify_key(key_source);
+        }
+        tx.execute_batch(MIGRATIONS[0]).map_err(sqlite)?;
+        let check = self.cipher.key_check()?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('key_check_nonce', ?1), ('key_check', ?2)",
+            params![check.nonce.as_slice(), check.ciphertext],
+        )
+        .map_err(sqlite)?;
+        for migration in &MIGRATIONS[1..] {
+            tx.execute_batch(migration).map_err(sqlite)?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(sqlite)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(sqlite)?;
+        tx.commit().map_err(sqlite)
+    }
+
+    /// Brings an older store up to [`SCHEMA_VERSION`], one migration per
+    /// transaction, re-reading the version under the lock.
+    fn migrate(&mut self) -> Result<(), LocalError> {
+        let path = self.path.clone();
+        let timeout_ms = self.timeout_ms;
+        let sqlite = |e| LocalError::sqlite(&path, e, timeout_ms);
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sqlite)?;
+            let version: i64 = tx
+                .pragma_query_value(None, "user_version", |row| row.get(0))
+                .map_err(sqlite)?;
+            let Some(migration) = usize::try_from(version)
+                .ok()
+                .and_then(|v| MIGRATIONS.get(v))
+            else {
+                return Ok(());
+            };
+            tx.execute_batch(migration).map_err(sqlite)?;
+            tx.pragma_update(None, "user_version", version + 1)
+                .map_err(sqlite)?;
+            tx.commit().map_err(sqlite)?;
+        }
+    }
+
+    pub(crate) fn register(&mut self, secret: &Secret) -> Result<()> {
+        let sealed = self
+            .cipher
+            .seal_values(secret.name(), secret.schema(), secret.values())?;
+        let now = now();
+        let inserted = self.conn.execute(
+            "INSERT INTO secrets (name, schema, nonce, ciphertext, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            params![
+                secret.name().as_str(),
+                secret.schema().as_str(),
+                sealed.nonce.as_slice(),
+                sealed.ciphertext,
+                now
+            ],
+        );
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                Err(Error::AlreadyExists {
+                    name: secret.name().clone(),
+                })
+            }
+            Err(e) => Err(self.sqlite(e).into()),
+        }
+    }
+
+    fn read(conn: &Connection, store: &StoreView<'_>, name: &SecretName) -> Result<Secret> {
+        let row: Option<(String, Vec<u8>, Vec<u8>)> = conn
+            .query_row(
+                "SELECT schema, nonce, ciphertext FROM secrets WHERE name = ?1",
+                [name.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| LocalError::sqlite(store.path, e, store.timeout_ms))?;
+        let (schema, nonce, ciphertext) =
+            row.ok_or_else(|| Error::NotFound { name: name.clone() })?;
+        let unreadable = || LocalError::SecretUnreadable {
+            path: store.path.to_owned(),
+            name: name.clone(),
+        };
+        let schema: SecretSchema = schema.parse().map_err(|_| unreadable())?;
+        let values = store
+            .cipher
+            .open_values(name, schema, &nonce, &ciphertext)
+            .ok_or_else(unreadable)?;
+        Ok(Secret::new(name.clone(), schema, values).map_err(|_| unreadable())?)
+    }
+
+    fn view(&self) -> StoreView<'_> {
+        StoreView {
+            path: &self.path,
+            cipher: &self.cipher,
+            timeout_ms: self.timeout_ms,
+        }
+    }
+
+    pub(crate) fn get(&mut self, name: &SecretName) -> Result<Secret> {
+        Self::read(&self.conn, &self.view(), name)
+    }
+
+    pub(crate) fn list(&mut self) -> Result<Vec<SecretName>> {
+        let sqlite = |e| LocalError::sqlite(&self.path, e, self.timeout_ms);
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT name FROM secrets ORDER BY name")
+            .map_err(sqlite)?;
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(sqlite)?;
+        let mut names = Vec::new();
+        for row in rows {
+            let raw = row.map_err(sqlite)?;
+            let name = SecretName::new(raw).map_err(|e| LocalError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("it holds a row with an {e}"),
+                source: None,
+            })?;
+            names.push(name);
+        }
+        Ok(names)
+    }
+
+    /// Read, patch and write back in one immediate transaction, so concurrent
+    /// updates from any number of processes are serialized and none is lost.
+    pub(crate) fn update(&mut self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
+        let view = StoreView {
+            path: &self.path,
+            cipher: &self.cipher,
+            timeout_ms: self.timeout_ms,
+        };
+        let sqlite = |e| LocalError::sqlite(view.path, e, view.timeout_ms);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let mut secret = Self::read(&tx, &view, name)?;
+        secret.apply(patch)?;
+        let sealed = view
+            .cipher
+            .seal_values(secret.name(), secret.schema(), secret.values())?;
+        tx.execute(
+            "UPDATE secrets SET nonce = ?2, ciphertext = ?3, updated_at = ?4 WHERE name = ?1",
+            params![
+                name.as_str(),
+                sealed.nonce.as_slice(),
+                sealed.ciphertext,
+                now()
+            ],
+        )
+        .map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
+        Ok(secret)
+    }
+
+    pub(crate) fn delete(&mut self, name: &SecretName) -> Result<()> {
+        let deleted = self
+            .conn
+            .execute("DELETE FROM secrets WHERE name = ?1", [name.as_str()])
+            .map_err(|e| self.sqlite(e))?;
+        if deleted == 0 {
+            return Err(Error::NotFound { name: name.clone() });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn delete_all(&mut self) -> Result<usize> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM secrets", [])
+            .map_err(|e| self.sqlite(e))?)
+    }
+
+    /// Runs SQLite's full integrity check.
+    pub(crate) fn verify(&mut self) -> Result<(), LocalError> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(LocalError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("integrity check: {result}"),
+                source: None,
+            })
+        }
+    }
+}
+
+/// The parts of a store that reads need while a transaction borrows the connection.
+struct StoreView<'a> {
+    path: &'a Path,
+    cipher: &'a Cipher,
+    timeout_ms: u64,
+}
