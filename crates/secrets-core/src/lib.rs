@@ -26,3 +26,13 @@ pub use validation::{
     VALIDATION_LEVEL_ENV, ValidationLevel, ValidationLevelError, ZENML_VALIDATION_LEVEL_ENV,
 };
 pub use value::{REDACTED, SecretValue};
+
+/// The Rust examples in the user guide, compiled and run as doctests so the
+/// docs cannot drift from the code.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../../docs/secrets.md")]
+    struct Secrets;
+    #[doc = include_str!("../../../docs/references.md")]
+    struct References;
+}

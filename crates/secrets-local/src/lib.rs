@@ -35,6 +35,11 @@ pub use key::{KEY_LEN, KeySource, LOCAL_KEY_ENV, StoreKey};
 
 use store::Store;
 
+/// The README's example, compiled as a doctest so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct Readme;
+
 /// The flavor name of this backend.
 pub const FLAVOR: &str = "local";
 /// File name of the store inside its folder.
