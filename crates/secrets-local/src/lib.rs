@@ -112,12 +112,24 @@ impl LocalBuilder {
 
     /// A builder from `KEYSTACK_LOCAL_PATH` and `KEYSTACK_LOCAL_KEY`, where set.
     pub fn from_env() -> Result<Self, LocalError> {
+        Self::from_lookup(|name| std::env::var_os(name))
+    }
+
+    /// Like [`LocalBuilder::from_env`], reading variables through `lookup`.
+    /// Variables set to the empty string count as unset.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Self, LocalError> {
         let mut builder = Self::new();
-        if let Some(path) = std::env::var_os(LOCAL_PATH_ENV).filter(|p| !p.is_empty()) {
+        if let Some(path) = lookup(LOCAL_PATH_ENV).filter(|p| !p.is_empty()) {
             builder = builder.with_path(path);
         }
-        if let Ok(text) = std::env::var(LOCAL_KEY_ENV) {
-            let text = zeroize::Zeroizing::new(text);
+        if let Some(text) = lookup(LOCAL_KEY_ENV) {
+            let text =
+                zeroize::Zeroizing::new(text.into_string().map_err(|_| LocalError::BadKey {
+                    origin: LOCAL_KEY_ENV.to_owned(),
+                    problem: "it is not valid UTF-8".to_owned(),
+                })?);
             if !text.trim().is_empty() {
                 builder = builder.with_key(StoreKey::from_base64(&text, LOCAL_KEY_ENV)?);
             }

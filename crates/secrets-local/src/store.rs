@@ -43,6 +43,13 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 #[derive(Debug)]
 pub(crate) struct Store {
     conn: Connection,
+    ctx: Context,
+}
+
+/// Everything but the connection, so that it can be borrowed while a
+/// transaction holds the connection mutably.
+#[derive(Debug)]
+struct Context {
     path: PathBuf,
     cipher: Cipher,
     timeout_ms: u64,
@@ -178,33 +185,32 @@ impl Store {
         // written: the key is only known once we know whether the store is new.
         let mut store = Self {
             conn,
-            path: path.to_owned(),
-            cipher: Cipher::new(&StoreKey::generate()?),
-            timeout_ms,
+            ctx: Context {
+                path: path.to_owned(),
+                cipher: Cipher::new(&StoreKey::generate()?),
+                timeout_ms,
+            },
         };
         let (application_id, version) = store.identity()?;
-        if application_id == 0 && version == 0 {
-            store.initialize(key_source)?;
-        } else {
-            store.check_identity(application_id, version)?;
-            store.cipher = Cipher::new(&store.load_existing_key(key_source)?);
-            store.verify_key(key_source)?;
-            if version < SCHEMA_VERSION {
-                store.migrate()?;
-            }
+        if application_id == 0 && version == 0 && store.initialize(key_source)? {
+            return Ok(store);
+        }
+        // An existing store, or one another process initialized first.
+        let (application_id, version) = store.identity()?;
+        store.check_identity(application_id, version)?;
+        store.ctx.cipher = Cipher::new(&store.load_existing_key(key_source)?);
+        store.verify_key(key_source)?;
+        if version < SCHEMA_VERSION {
+            store.migrate()?;
         }
         Ok(store)
-    }
-
-    fn sqlite(&self, source: rusqlite::Error) -> LocalError {
-        LocalError::sqlite(&self.path, source, self.timeout_ms)
     }
 
     fn identity(&self) -> Result<(i64, i64), LocalError> {
         let read = |pragma| {
             self.conn
                 .pragma_query_value(None, pragma, |row| row.get::<_, i64>(0))
-                .map_err(|e| self.sqlite(e))
+                .map_err(|e| self.ctx.sqlite(e))
         };
         Ok((read("application_id")?, read("user_version")?))
     }
@@ -212,20 +218,20 @@ impl Store {
     fn check_identity(&self, application_id: i64, version: i64) -> Result<(), LocalError> {
         if application_id != APPLICATION_ID {
             return Err(LocalError::NotAStore {
-                path: self.path.clone(),
+                path: self.ctx.path.clone(),
                 detail: " (it is another program's SQLite database)".to_owned(),
             });
         }
         if version > SCHEMA_VERSION {
             return Err(LocalError::NewerSchema {
-                path: self.path.clone(),
+                path: self.ctx.path.clone(),
                 found: version,
                 supported: SCHEMA_VERSION,
             });
         }
         if version == 0 {
             return Err(LocalError::Corrupt {
-                path: self.path.clone(),
+                path: self.ctx.path.clone(),
                 detail: "it is marked as a Keystack store but has no schema".to_owned(),
                 source: None,
             });
@@ -237,7 +243,7 @@ impl Store {
         match key_source {
             KeySource::Key(key) => Ok(key.clone()),
             KeySource::File(key_path) if !key_path.exists() => Err(LocalError::KeyFileMissing {
-                store: self.path.clone(),
+                store: self.ctx.path.clone(),
                 key: key_path.clone(),
             }),
             KeySource::File(key_path) => key::read_key_file(key_path),
@@ -264,37 +270,37 @@ impl Store {
                         .zip(row.get::<_, Option<Vec<u8>>>(1)?))
                 },
             )
-            .map_err(|e| self.sqlite(e))?;
+            .map_err(|e| self.ctx.sqlite(e))?;
         let Some((nonce, ciphertext)) = check else {
             return Err(LocalError::Corrupt {
-                path: self.path.clone(),
+                path: self.ctx.path.clone(),
                 detail: "its key check is missing".to_owned(),
                 source: None,
             });
         };
-        if self.cipher.verify_key_check(&nonce, &ciphertext) {
+        if self.ctx.cipher.verify_key_check(&nonce, &ciphertext) {
             Ok(())
         } else {
             Err(LocalError::WrongKey {
-                store: self.path.clone(),
+                store: self.ctx.path.clone(),
                 key: key_source.describe(),
             })
         }
     }
 
-    /// Sets up an empty file as a store. Another process may be doing the
-    /// same: the immediate transaction serializes us, and the loser finds the
-    /// store initialized and verifies its key instead.
-    fn initialize(&mut self, key_source: &KeySource) -> Result<(), LocalError> {
+    /// Sets up an empty file as a store, returning `false` if another
+    /// process did so first (the immediate transaction serializes us; the
+    /// caller then treats the store as an existing one).
+    fn initialize(&mut self, key_source: &KeySource) -> Result<bool, LocalError> {
         let has_tables: bool = self
             .conn
             .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master)", [], |row| {
                 row.get(0)
             })
-            .map_err(|e| self.sqlite(e))?;
+            .map_err(|e| self.ctx.sqlite(e))?;
         if has_tables {
             return Err(LocalError::NotAStore {
-                path: self.path.clone(),
+                path: self.ctx.path.clone(),
                 detail: " (it is another program's SQLite database)".to_owned(),
             });
         }
@@ -303,71 +309,56 @@ impl Store {
             KeySource::File(path) if path.exists() => key::read_key_file(path)?,
             KeySource::File(path) => key::create_key_file(path)?,
         };
-        self.cipher = Cipher::new(&key);
-        let path = self.path.clone();
-        let timeout_ms = self.timeout_ms;
-        let sqlite = |e| LocalError::sqlite(&path, e, timeout_ms);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite)?;
-        let version: i64 = tx
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(sqlite)?;
+        self.ctx.cipher = Cipher::new(&key);
+        let ctx = &self.ctx;
+        let sqlite = |e| ctx.sqlite(e);
+        let (tx, version) = begin_immediate(&mut self.conn, &sqlite)?;
         if version != 0 {
-            drop(tx);
-            let (application_id, version) = self.identity()?;
-            self.check_identity(application_id, version)?;
-            return self.verify_key(key_source);
+            return Ok(false);
         }
-        tx.execute_batch(MIGRATIONS[0]).map_err(sqlite)?;
-        let check = self.cipher.key_check()?;
+        tx.execute_batch(MIGRATIONS[0]).map_err(&sqlite)?;
+        let check = ctx.cipher.key_check()?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('key_check_nonce', ?1), ('key_check', ?2)",
             params![check.nonce.as_slice(), check.ciphertext],
         )
-        .map_err(sqlite)?;
+        .map_err(&sqlite)?;
         for migration in &MIGRATIONS[1..] {
-            tx.execute_batch(migration).map_err(sqlite)?;
+            tx.execute_batch(migration).map_err(&sqlite)?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .map_err(sqlite)?;
+            .map_err(&sqlite)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(sqlite)?;
-        tx.commit().map_err(sqlite)
+            .map_err(&sqlite)?;
+        tx.commit().map_err(&sqlite)?;
+        Ok(true)
     }
 
     /// Brings an older store up to [`SCHEMA_VERSION`], one migration per
     /// transaction, re-reading the version under the lock.
     fn migrate(&mut self) -> Result<(), LocalError> {
-        let path = self.path.clone();
-        let timeout_ms = self.timeout_ms;
-        let sqlite = |e| LocalError::sqlite(&path, e, timeout_ms);
+        let ctx = &self.ctx;
+        let sqlite = |e| ctx.sqlite(e);
         loop {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(sqlite)?;
-            let version: i64 = tx
-                .pragma_query_value(None, "user_version", |row| row.get(0))
-                .map_err(sqlite)?;
+            let (tx, version) = begin_immediate(&mut self.conn, &sqlite)?;
             let Some(migration) = usize::try_from(version)
                 .ok()
                 .and_then(|v| MIGRATIONS.get(v))
             else {
                 return Ok(());
             };
-            tx.execute_batch(migration).map_err(sqlite)?;
+            tx.execute_batch(migration).map_err(&sqlite)?;
             tx.pragma_update(None, "user_version", version + 1)
-                .map_err(sqlite)?;
-            tx.commit().map_err(sqlite)?;
+                .map_err(&sqlite)?;
+            tx.commit().map_err(&sqlite)?;
         }
     }
 
     pub(crate) fn register(&mut self, secret: &Secret) -> Result<()> {
-        let sealed = self
-            .cipher
-            .seal_values(secret.name(), secret.schema(), secret.values())?;
+        let sealed =
+            self.ctx
+                .cipher
+                .seal_values(secret.name(), secret.schema(), secret.values())?;
         let now = now();
         let inserted = self.conn.execute(
             "INSERT INTO secrets (name, schema, nonce, ciphertext, created_at, updated_at)
@@ -387,47 +378,16 @@ impl Store {
                     name: secret.name().clone(),
                 })
             }
-            Err(e) => Err(self.sqlite(e).into()),
-        }
-    }
-
-    fn read(conn: &Connection, store: &StoreView<'_>, name: &SecretName) -> Result<Secret> {
-        let row: Option<(String, Vec<u8>, Vec<u8>)> = conn
-            .query_row(
-                "SELECT schema, nonce, ciphertext FROM secrets WHERE name = ?1",
-                [name.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()
-            .map_err(|e| LocalError::sqlite(store.path, e, store.timeout_ms))?;
-        let (schema, nonce, ciphertext) =
-            row.ok_or_else(|| Error::NotFound { name: name.clone() })?;
-        let unreadable = || LocalError::SecretUnreadable {
-            path: store.path.to_owned(),
-            name: name.clone(),
-        };
-        let schema: SecretSchema = schema.parse().map_err(|_| unreadable())?;
-        let values = store
-            .cipher
-            .open_values(name, schema, &nonce, &ciphertext)
-            .ok_or_else(unreadable)?;
-        Ok(Secret::new(name.clone(), schema, values).map_err(|_| unreadable())?)
-    }
-
-    fn view(&self) -> StoreView<'_> {
-        StoreView {
-            path: &self.path,
-            cipher: &self.cipher,
-            timeout_ms: self.timeout_ms,
+            Err(e) => Err(self.ctx.sqlite(e).into()),
         }
     }
 
     pub(crate) fn get(&mut self, name: &SecretName) -> Result<Secret> {
-        Self::read(&self.conn, &self.view(), name)
+        self.ctx.read(&self.conn, name)
     }
 
     pub(crate) fn list(&mut self) -> Result<Vec<SecretName>> {
-        let sqlite = |e| LocalError::sqlite(&self.path, e, self.timeout_ms);
+        let sqlite = |e| self.ctx.sqlite(e);
         let mut statement = self
             .conn
             .prepare_cached("SELECT name FROM secrets ORDER BY name")
@@ -439,7 +399,7 @@ impl Store {
         for row in rows {
             let raw = row.map_err(sqlite)?;
             let name = SecretName::new(raw).map_err(|e| LocalError::Corrupt {
-                path: self.path.clone(),
+                path: self.ctx.path.clone(),
                 detail: format!("it holds a row with an {e}"),
                 source: None,
             })?;
@@ -451,19 +411,15 @@ impl Store {
     /// Read, patch and write back in one immediate transaction, so concurrent
     /// updates from any number of processes are serialized and none is lost.
     pub(crate) fn update(&mut self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
-        let view = StoreView {
-            path: &self.path,
-            cipher: &self.cipher,
-            timeout_ms: self.timeout_ms,
-        };
-        let sqlite = |e| LocalError::sqlite(view.path, e, view.timeout_ms);
+        let ctx = &self.ctx;
+        let sqlite = |e| ctx.sqlite(e);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite)?;
-        let mut secret = Self::read(&tx, &view, name)?;
+        let mut secret = ctx.read(&tx, name)?;
         secret.apply(patch)?;
-        let sealed = view
+        let sealed = ctx
             .cipher
             .seal_values(secret.name(), secret.schema(), secret.values())?;
         tx.execute(
@@ -484,7 +440,7 @@ impl Store {
         let deleted = self
             .conn
             .execute("DELETE FROM secrets WHERE name = ?1", [name.as_str()])
-            .map_err(|e| self.sqlite(e))?;
+            .map_err(|e| self.ctx.sqlite(e))?;
         if deleted == 0 {
             return Err(Error::NotFound { name: name.clone() });
         }
@@ -495,7 +451,7 @@ impl Store {
         Ok(self
             .conn
             .execute("DELETE FROM secrets", [])
-            .map_err(|e| self.sqlite(e))?)
+            .map_err(|e| self.ctx.sqlite(e))?)
     }
 
     /// Runs SQLite's full integrity check.
@@ -503,12 +459,12 @@ impl Store {
         let result: String = self
             .conn
             .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-            .map_err(|e| self.sqlite(e))?;
+            .map_err(|e| self.ctx.sqlite(e))?;
         if result == "ok" {
             Ok(())
         } else {
             Err(LocalError::Corrupt {
-                path: self.path.clone(),
+                path: self.ctx.path.clone(),
                 detail: format!("integrity check: {result}"),
                 source: None,
             })
@@ -516,9 +472,48 @@ impl Store {
     }
 }
 
-/// The parts of a store that reads need while a transaction borrows the connection.
-struct StoreView<'a> {
-    path: &'a Path,
-    cipher: &'a Cipher,
-    timeout_ms: u64,
+/// Starts an immediate (write-locked) transaction and reads the schema
+/// version under that lock.
+fn begin_immediate<'c>(
+    conn: &'c mut Connection,
+    sqlite: &impl Fn(rusqlite::Error) -> LocalError,
+) -> Result<(rusqlite::Transaction<'c>, i64), LocalError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite)?;
+    let version = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(sqlite)?;
+    Ok((tx, version))
+}
+
+impl Context {
+    fn sqlite(&self, source: rusqlite::Error) -> LocalError {
+        LocalError::sqlite(&self.path, source, self.timeout_ms)
+    }
+
+    /// Reads and decrypts one secret; a row that fails to decrypt or decode
+    /// is reported as unreadable, never returned.
+    fn read(&self, conn: &Connection, name: &SecretName) -> Result<Secret> {
+        let row: Option<(String, Vec<u8>, Vec<u8>)> = conn
+            .query_row(
+                "SELECT schema, nonce, ciphertext FROM secrets WHERE name = ?1",
+                [name.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        let (schema, nonce, ciphertext) =
+            row.ok_or_else(|| Error::NotFound { name: name.clone() })?;
+        let unreadable = || LocalError::SecretUnreadable {
+            path: self.path.clone(),
+            name: name.clone(),
+        };
+        let schema: SecretSchema = schema.parse().map_err(|_| unreadable())?;
+        let values = self
+            .cipher
+            .open_values(name, schema, &nonce, &ciphertext)
+            .ok_or_else(unreadable)?;
+        Ok(Secret::new(name.clone(), schema, values).map_err(|_| unreadable())?)
+    }
 }

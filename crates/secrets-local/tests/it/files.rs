@@ -284,3 +284,42 @@ fn config_rejects_unknown_settings() {
     let err = LocalBuilder::new().build().unwrap_err();
     assert!(err.to_string().contains("needs a store folder"), "{err}");
 }
+
+#[tokio::test]
+async fn environment_selects_folder_and_key() {
+    use std::ffi::OsString;
+    let dir = tempfile::tempdir().unwrap();
+    store_with_secrets(dir.path(), 1).await;
+    let key_text = fs::read_to_string(dir.path().join(KEY_FILE)).unwrap();
+    fs::remove_file(dir.path().join(KEY_FILE)).unwrap();
+    let env = |key: Option<&str>| {
+        let path = dir.path().as_os_str().to_owned();
+        let key = key.map(OsString::from);
+        move |name: &str| match name {
+            "KEYSTACK_LOCAL_PATH" => Some(path.clone()),
+            "KEYSTACK_LOCAL_KEY" => key.clone(),
+            _ => None,
+        }
+    };
+    let manager = LocalBuilder::from_lookup(env(Some(&key_text)))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(manager.list_secret_names().await.unwrap().len(), 1);
+
+    let short = &key_text[..12];
+    let err = LocalBuilder::from_lookup(env(Some(short))).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("KEYSTACK_LOCAL_KEY is not a usable store key"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(short), "{err}");
+
+    // No key in the environment: the (missing) key file is required.
+    let err = LocalBuilder::from_lookup(env(None))
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, LocalError::KeyFileMissing { .. }), "{err:?}");
+}

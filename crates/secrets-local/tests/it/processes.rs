@@ -53,7 +53,7 @@ fn child_process() {
     runtime.block_on(async move {
         let manager = open(Path::new(&dir));
         for i in 0.. {
-            if role == "writer" && i == count {
+            if role != "looper" && i == count {
                 break;
             }
             let n = format!("p{id}-{i:05}");
@@ -161,4 +161,32 @@ async fn kill_during_write_loop_keeps_every_committed_secret() {
         .register_secret(&secret("after-kill", &[("k", "v")]))
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_creating_one_store_at_once_agree_on_its_key() {
+    const PROCESSES: usize = 4;
+    const EACH: usize = 5;
+    let dir = tempfile::tempdir().unwrap();
+    let mut children: Vec<Child> = (0..PROCESSES)
+        .map(|id| spawn_child("creator", dir.path(), id, EACH))
+        .collect();
+    for child in &mut children {
+        assert_eq!(committed_lines(child).count(), EACH);
+        assert!(child.wait().unwrap().success(), "a creating process failed");
+    }
+    let manager = open(dir.path());
+    assert_eq!(
+        manager.list_secret_names().await.unwrap().len(),
+        PROCESSES * EACH
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        files.len(),
+        2,
+        "expected the store and one key file, found {files:?}"
+    );
 }

@@ -1,0 +1,3 @@
+//! Cross-cutting tests of the public API of `keystack-secrets-core`.
+
+mod leaks;
