@@ -1,0 +1,2 @@
+//! keystack.
+fn main() {}

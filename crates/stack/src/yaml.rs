@@ -1,0 +1,98 @@
+//! YAML through serde-saphyr, with bounds.
+//!
+//! `serde_yaml` is deprecated upstream and has no limits on aliases; we use
+//! `serde-saphyr`, which is maintained, never panics on input, and enforces
+//! budgets (aliases, depth, document size) so that an alias bomb or a deeply
+//! nested file fails fast instead of exhausting memory.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::StackError;
+
+/// The largest YAML file Keystack reads.
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+
+/// Parses `text` (read from `file`) with bounds; duplicate keys are errors.
+pub fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, StackError> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(StackError::TooLarge {
+            file: file.to_owned(),
+            len: text.len(),
+            max: MAX_FILE_BYTES,
+        });
+    }
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        budget: serde_saphyr::budget! {
+            max_anchors: 100,
+            max_aliases: 1_000,
+            max_depth: 64,
+            max_total_scalar_bytes: MAX_FILE_BYTES,
+        },
+    };
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| StackError::Yaml {
+        file: file.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Writes `value` as YAML.
+pub fn to_string<T: Serialize>(value: &T) -> String {
+    serde_saphyr::to_string(value).expect("our file types always serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        let result: Result<BTreeMap<String, serde_saphyr_value::Any>, _> =
+            parse(&bomb, Path::new("bomb.yaml"));
+        assert!(result.is_err());
+        assert!(started.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn duplicate_keys_and_deep_nesting_are_errors() {
+        let err =
+            parse::<BTreeMap<String, String>>("a: 1\na: 2\n", Path::new("dup.yaml")).unwrap_err();
+        assert!(err.to_string().contains("dup.yaml"), "{err}");
+        let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
+        assert!(parse::<serde_saphyr_value::Any>(&deep, Path::new("deep.yaml")).is_err());
+    }
+
+    #[test]
+    fn oversized_files_are_refused() {
+        let big = "a".repeat(MAX_FILE_BYTES + 1);
+        let err = parse::<String>(&big, Path::new("big.yaml")).unwrap_err();
+        assert!(matches!(err, StackError::TooLarge { .. }));
+    }
+
+    /// A value that accepts any YAML, for the tests above.
+    mod serde_saphyr_value {
+        use serde::Deserialize;
+
+        #[derive(Debug, Deserialize)]
+        #[serde(untagged)]
+        #[allow(dead_code)]
+        pub(super) enum Any {
+            Seq(Vec<Any>),
+            Map(std::collections::BTreeMap<String, Any>),
+            Scalar(String),
+        }
+    }
+}
