@@ -1,0 +1,39 @@
+//! The secrets-manager backends this binary was built with, by flavor.
+
+use std::sync::Arc;
+
+use keystack_secrets_core::SecretsManager;
+use keystack_stack::{BackendRegistry, Component, Project, StackError};
+
+/// Every backend enabled by cargo features.
+pub(crate) fn registry() -> BackendRegistry {
+    let registry = BackendRegistry::new();
+    #[cfg(feature = "local")]
+    let registry = registry.with(keystack_secrets_local::FLAVOR, local);
+    registry
+}
+
+/// The local store: `path` (relative paths are taken from the project
+/// folder), else `KEYSTACK_LOCAL_PATH`, else `<data dir>/local`.
+#[cfg(feature = "local")]
+fn local(component: &Component, project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
+    use keystack_secrets_local::{LocalBuilder, LocalConfigKey, LocalError};
+
+    let config_error = |e: LocalError| StackError::Secrets(e.into());
+    let mut builder = LocalBuilder::from_env().map_err(config_error)?;
+    let mut has_path =
+        std::env::var_os(keystack_secrets_local::LOCAL_PATH_ENV).is_some_and(|p| !p.is_empty());
+    for (name, value) in &component.attributes {
+        let key: LocalConfigKey = name.parse().map_err(config_error)?;
+        let mut text = value.as_text();
+        if matches!(key, LocalConfigKey::Path | LocalConfigKey::KeyFile) {
+            text = project.root().join(text).display().to_string();
+            has_path |= key == LocalConfigKey::Path;
+        }
+        builder = builder.with_config(key, &text).map_err(config_error)?;
+    }
+    if !has_path {
+        builder = builder.with_path(project.data_dir().join("local"));
+    }
+    Ok(Arc::new(builder.build().map_err(config_error)?))
+}

@@ -1,0 +1,173 @@
+//! Free-form `--KEY=VALUE` arguments and the `@file` value syntax.
+
+use std::io::Read;
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::CliError;
+
+/// The largest value read from a file or stdin.
+pub(crate) const MAX_VALUE_BYTES: u64 = 1024 * 1024;
+
+/// Splits `--KEY=VALUE` and `--KEY VALUE` arguments into pairs. Values are
+/// kept zeroizing because they may be secrets.
+pub(crate) fn parse_pairs(args: &[String]) -> Result<Vec<(String, Zeroizing<String>)>, CliError> {
+    let mut pairs = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let Some(body) = arg.strip_prefix("--") else {
+            return Err(CliError::usage(format!(
+                "unexpected argument {}; give key-value pairs as --KEY=VALUE",
+                shown(arg)
+            )));
+        };
+        let (key, value) = match body.split_once('=') {
+            Some((key, value)) => (key.to_owned(), Zeroizing::new(value.to_owned())),
+            None => {
+                let value = iter
+                    .next()
+                    .filter(|v| !v.starts_with("--"))
+                    .ok_or_else(|| {
+                        CliError::usage(format!("--{body} needs a value: --{body}=VALUE"))
+                    })?;
+                (body.to_owned(), Zeroizing::new(value.clone()))
+            }
+        };
+        if key.is_empty() {
+            return Err(CliError::usage(
+                "an argument '--=…' has an empty key".to_owned(),
+            ));
+        }
+        if pairs.iter().any(|(k, _)| *k == key) {
+            return Err(CliError::usage(format!("--{key} is given twice")));
+        }
+        pairs.push((key, value));
+    }
+    Ok(pairs)
+}
+
+/// Shows an argument in an error without risking a secret: only its start.
+fn shown(arg: &str) -> String {
+    let start: String = arg.chars().take(12).collect();
+    if start.len() < arg.len() {
+        format!("'{start}…'")
+    } else {
+        format!("'{start}'")
+    }
+}
+
+/// Expands the value syntax: `@path` reads a file, `@-` reads stdin,
+/// `@@x` is the literal `@x`, anything else is itself.
+pub(crate) fn expand_value(
+    key: &str,
+    value: Zeroizing<String>,
+) -> Result<Zeroizing<String>, CliError> {
+    if let Some(rest) = value.strip_prefix("@@") {
+        return Ok(Zeroizing::new(format!("@{rest}")));
+    }
+    let Some(path) = value.strip_prefix('@') else {
+        return Ok(value);
+    };
+    if path == "-" {
+        return read_limited(std::io::stdin().lock(), key, "standard input");
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::input(format!("--{key}: cannot read file {path}: {e}")))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_VALUE_BYTES {
+        return Err(CliError::input(format!(
+            "--{key}: file {path} has {len} bytes; values are limited to {MAX_VALUE_BYTES} bytes"
+        )));
+    }
+    read_limited(file, key, &Path::new(path).display().to_string())
+}
+
+fn read_limited(reader: impl Read, key: &str, source: &str) -> Result<Zeroizing<String>, CliError> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    reader
+        .take(MAX_VALUE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::input(format!("--{key}: cannot read {source}: {e}")))?;
+    if bytes.len() as u64 > MAX_VALUE_BYTES {
+        return Err(CliError::input(format!(
+            "--{key}: {source} holds more than {MAX_VALUE_BYTES} bytes, the limit for one value"
+        )));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
+        Err(e) => Err(CliError::input(format!(
+            "--{key}: {source} is not UTF-8 text (invalid byte at offset {}); secret values are text — \
+             encode binary data, e.g. with base64, first",
+            e.valid_up_to()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn pairs_in_both_forms() {
+        let pairs = parse_pairs(&args(&[
+            "--username=admin",
+            "--password",
+            "abc=123",
+            "--empty=",
+        ]))
+        .unwrap();
+        let plain: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            plain,
+            [
+                ("username", "admin"),
+                ("password", "abc=123"),
+                ("empty", "")
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_pairs_are_refused_without_echoing_values() {
+        let err = parse_pairs(&args(&["hunter2-is-my-password"]))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("my-password"), "{err}");
+        assert!(parse_pairs(&args(&["--a=1", "--a=2"])).is_err());
+        assert!(parse_pairs(&args(&["--a"])).is_err());
+    }
+
+    #[test]
+    fn at_syntax() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v.txt");
+        std::fs::write(&file, "from file\n").unwrap();
+        let v = expand_value("k", Zeroizing::new(format!("@{}", file.display()))).unwrap();
+        assert_eq!(v.as_str(), "from file\n");
+        assert_eq!(
+            expand_value("k", Zeroizing::new("@@x".into()))
+                .unwrap()
+                .as_str(),
+            "@x"
+        );
+        assert_eq!(
+            expand_value("k", Zeroizing::new("plain".into()))
+                .unwrap()
+                .as_str(),
+            "plain"
+        );
+        std::fs::write(&file, [0xff, 0xfe, 0x00]).unwrap();
+        let err = expand_value("k", Zeroizing::new(format!("@{}", file.display()))).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        let err = expand_value("k", Zeroizing::new("@/does/not/exist".into())).unwrap_err();
+        assert!(err.to_string().contains("cannot read file"), "{err}");
+    }
+}

@@ -1,0 +1,137 @@
+//! `keystack run`: validate and resolve a stack, then run a command with the
+//! stack's environment, masking secret values in its output.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::thread;
+
+use keystack_secrets_core::ValidationLevel;
+use keystack_stack::validate::{DEFAULT_CONCURRENCY, stack_references};
+use keystack_stack::{Project, resolve};
+
+use crate::args::RunArgs;
+use crate::commands::{selected_stack, stack_manager, validate_stack};
+use crate::{CliError, exit};
+
+/// What replaces a secret value in the command's output.
+pub(crate) const MASK: &str = "********";
+/// Values shorter than this are not masked: masking `1` or `ok` everywhere
+/// would garble output without protecting anything.
+pub(crate) const MIN_MASKED_LEN: usize = 3;
+
+pub(crate) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError> {
+    let stack = match &args.stack {
+        Some(name) => project.load_stack(name)?,
+        None => selected_stack(project)?,
+    };
+    let level = ValidationLevel::from_env().map_err(|e| CliError::usage(e.to_string()))?;
+    let mut manager = validate_stack(project, &stack, level).await?;
+    if manager.is_none() && !stack_references(&stack)?.is_empty() {
+        manager = Some(stack_manager(project, &stack)?);
+    }
+    let resolved = resolve(&stack, manager.as_deref(), DEFAULT_CONCURRENCY).await?;
+    let mut masks: Vec<Vec<u8>> = resolved
+        .secret_values
+        .iter()
+        .map(|v| v.expose().as_bytes().to_vec())
+        .filter(|v| v.len() >= MIN_MASKED_LEN)
+        .collect();
+    masks.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    masks.dedup();
+
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    let mut command = Command::new(program);
+    command.args(rest);
+    for (name, value) in resolved.environment(project.catalog()) {
+        command.env(name, value.expose());
+    }
+    let masking = !args.no_masking && !masks.is_empty();
+    if masking {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
+    let mut child = command.spawn().map_err(|e| CliError {
+        code: if e.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            exit::FAILURE
+        },
+        message: format!("cannot run {}: {e}", program.to_string_lossy()),
+    })?;
+    let mut copiers = Vec::new();
+    if masking {
+        let out = child.stdout.take().expect("piped");
+        let err = child.stderr.take().expect("piped");
+        let (m1, m2) = (masks.clone(), masks);
+        copiers.push(thread::spawn(move || {
+            copy_masked(out, std::io::stdout(), &m1)
+        }));
+        copiers.push(thread::spawn(move || {
+            copy_masked(err, std::io::stderr(), &m2)
+        }));
+    }
+    let status = child.wait()?;
+    for copier in copiers {
+        let _ = copier.join();
+    }
+    Ok(exit_code(status))
+}
+
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    if let Some(code) = status.code() {
+        return u8::try_from(code & 0xff).unwrap_or(exit::FAILURE);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return u8::try_from(128 + signal).unwrap_or(exit::FAILURE);
+        }
+    }
+    exit::FAILURE
+}
+
+/// Copies `from` to `to` line by line, replacing every mask by [`MASK`].
+fn copy_masked(from: impl Read, mut to: impl Write, masks: &[Vec<u8>]) -> std::io::Result<()> {
+    let mut reader = BufReader::new(from);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        to.write_all(&mask_line(&line, masks))?;
+        to.flush()?;
+    }
+}
+
+pub(crate) fn mask_line(line: &[u8], masks: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    'scan: while i < line.len() {
+        for mask in masks {
+            if line[i..].starts_with(mask) {
+                out.extend_from_slice(MASK.as_bytes());
+                i += mask.len();
+                continue 'scan;
+            }
+        }
+        out.push(line[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_longest_first_and_everywhere() {
+        let masks = vec![b"abc123".to_vec(), b"abc".to_vec()];
+        let out = mask_line(b"pw=abc123 user=abc x=ab\n", &masks);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "pw=******** user=******** x=ab\n"
+        );
+    }
+}
