@@ -81,7 +81,7 @@ pub(crate) enum ComponentCommand {
         name: String,
         /// The flavor (see `flavor list`).
         #[arg(short, long)]
-        flavor: String,
+        flavor: Option<String>,
         /// Attributes, as --ATTRIBUTE=VALUE.
         #[arg(
             value_name = "--ATTRIBUTE=VALUE",

@@ -22,7 +22,7 @@ use crate::args::{
     Cli, Command, ComponentCommand, FlavorCommand, Format, SecretCommand, SecretFormat,
     SecretsManagerCommand, StackCommand, StackComponents,
 };
-use crate::pairs::{expand_value, parse_pairs};
+use crate::pairs::{expand_value, parse_pairs, take_flag, take_option};
 use crate::{CliError, backends, output, prompt, run};
 
 fn env(name: &str) -> Option<OsString> {
@@ -163,10 +163,14 @@ async fn secret_command(command: SecretCommand) -> Result<u8, CliError> {
     match command {
         SecretCommand::Register {
             name,
-            interactive,
-            schema,
-            pairs,
+            mut interactive,
+            mut schema,
+            mut pairs,
         } => {
+            interactive |= take_flag(&mut pairs, "interactive", Some("-i"));
+            if let Some(last) = take_option(&mut pairs, "schema", None)?.pop() {
+                schema = last;
+            }
             let name = secret_name(&name)?;
             let schema: SecretSchema = schema
                 .parse()
@@ -230,10 +234,12 @@ async fn secret_command(command: SecretCommand) -> Result<u8, CliError> {
         }
         SecretCommand::Update {
             name,
-            interactive,
-            remove,
-            pairs,
+            mut interactive,
+            mut remove,
+            mut pairs,
         } => {
+            interactive |= take_flag(&mut pairs, "interactive", Some("-i"));
+            remove.extend(take_option(&mut pairs, "remove-key", None)?);
             let name = secret_name(&name)?;
             let values = collect_values(&pairs, interactive, "secret update -i")?;
             let mut patch = SecretPatch::new();
@@ -360,8 +366,17 @@ fn component_command(
         ComponentCommand::Register {
             name,
             flavor,
-            attributes: args,
+            attributes: mut args,
         } => {
+            let flavor = take_option(&mut args, "flavor", Some("-f"))?
+                .pop()
+                .or(flavor)
+                .ok_or_else(|| {
+                    CliError::usage(format!(
+                        "{0} register needs --flavor; see `keystack {0} flavor list`",
+                        component_type.cli_name()
+                    ))
+                })?;
             let component = Component {
                 component_type,
                 name,
@@ -422,9 +437,10 @@ fn component_command(
         }
         ComponentCommand::Update {
             name,
-            remove,
-            attributes: args,
+            mut remove,
+            attributes: mut args,
         } => {
+            remove.extend(take_option(&mut args, "remove-attribute", None)?);
             let mut component = project.component(component_type, &name)?;
             for attribute in &remove {
                 if component.attributes.remove(attribute).is_none() {

@@ -47,6 +47,43 @@ pub(crate) fn parse_pairs(args: &[String]) -> Result<Vec<(String, Zeroizing<Stri
     Ok(pairs)
 }
 
+/// Removes every `--NAME VALUE` / `--NAME=VALUE` (and `-S VALUE`) from
+/// free-form arguments and returns the values. clap hands over everything
+/// after the first `--KEY=VALUE`, so the command's own options may be there.
+pub(crate) fn take_option(
+    args: &mut Vec<String>,
+    long: &str,
+    short: Option<&str>,
+) -> Result<Vec<String>, CliError> {
+    let mut values = Vec::new();
+    let mut rest = Vec::with_capacity(args.len());
+    let mut iter = std::mem::take(args).into_iter();
+    let flag = format!("--{long}");
+    let prefix = format!("--{long}=");
+    while let Some(arg) = iter.next() {
+        if let Some(value) = arg.strip_prefix(&prefix) {
+            values.push(value.to_owned());
+        } else if arg == flag || short.is_some_and(|s| arg == s) {
+            values.push(
+                iter.next()
+                    .ok_or_else(|| CliError::usage(format!("{arg} needs a value")))?,
+            );
+        } else {
+            rest.push(arg);
+        }
+    }
+    *args = rest;
+    Ok(values)
+}
+
+/// Removes a boolean flag from free-form arguments; whether it was there.
+pub(crate) fn take_flag(args: &mut Vec<String>, long: &str, short: Option<&str>) -> bool {
+    let before = args.len();
+    let flag = format!("--{long}");
+    args.retain(|a| *a != flag && short.is_none_or(|s| a != s));
+    args.len() != before
+}
+
 /// Shows an argument in an error without risking a secret: only its start.
 fn shown(arg: &str) -> String {
     let start: String = arg.chars().take(12).collect();
@@ -143,6 +180,23 @@ mod tests {
         assert!(!err.contains("my-password"), "{err}");
         assert!(parse_pairs(&args(&["--a=1", "--a=2"])).is_err());
         assert!(parse_pairs(&args(&["--a"])).is_err());
+    }
+
+    #[test]
+    fn options_are_taken_out_of_free_form_arguments() {
+        let mut a = args(&[
+            "--a=1",
+            "--remove-key",
+            "x",
+            "-i",
+            "--remove-key=y",
+            "--b",
+            "2",
+        ]);
+        assert_eq!(take_option(&mut a, "remove-key", None).unwrap(), ["x", "y"]);
+        assert!(take_flag(&mut a, "interactive", Some("-i")));
+        assert_eq!(a, ["--a=1", "--b", "2"]);
+        assert!(take_option(&mut args(&["--flavor"]), "flavor", Some("-f")).is_err());
     }
 
     #[test]

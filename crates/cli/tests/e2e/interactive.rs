@@ -1,0 +1,146 @@
+//! Interactive paths through a pseudo-terminal: prompts work, hidden input
+//! is not echoed, and confirmations are honoured.
+
+use rexpect::session::{PtySession, spawn_command};
+
+use super::Sandbox;
+
+fn spawn(s: &Sandbox, args: &[&str]) -> PtySession {
+    let mut command = s.std_command();
+    command.args(args);
+    spawn_command(command, Some(20_000)).expect("spawn in a pty")
+}
+
+#[test]
+fn register_interactively_hides_values() {
+    let s = Sandbox::new();
+    let mut p = spawn(&s, &["secrets-manager", "secret", "register", "db", "-i"]);
+    p.exp_string("Key: ").unwrap();
+    p.send_line("username").unwrap();
+    p.exp_string("Value for 'username': ").unwrap();
+    p.send_line("hidden-admin-value").unwrap();
+    let echoed = p.exp_string("Key: ").unwrap();
+    assert!(
+        !echoed.contains("hidden-admin-value"),
+        "the value was echoed: {echoed:?}"
+    );
+    p.send_line("bad key").unwrap();
+    p.exp_string("try again").unwrap();
+    p.exp_string("Key: ").unwrap();
+    p.send_line("password").unwrap();
+    p.exp_string("Value for 'password': ").unwrap();
+    p.send_line("hidden-password-value").unwrap();
+    let echoed = p.exp_string("Key: ").unwrap();
+    assert!(
+        !echoed.contains("hidden-password-value"),
+        "the value was echoed: {echoed:?}"
+    );
+    p.send_line("").unwrap();
+    p.exp_string("Registered secret 'db'").unwrap();
+    p.exp_eof().unwrap();
+    let got = s
+        .run(&["secrets-manager", "secret", "get", "db", "-o", "json"])
+        .ok();
+    let json: serde_json::Value = serde_json::from_str(&got.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"username": "hidden-admin-value", "password": "hidden-password-value"})
+    );
+}
+
+#[test]
+fn update_interactively() {
+    let s = Sandbox::new();
+    s.run(&["secrets-manager", "secret", "register", "db", "--user=u"])
+        .ok();
+    let mut p = spawn(&s, &["secrets-manager", "secret", "update", "db", "-i"]);
+    p.exp_string("Key: ").unwrap();
+    p.send_line("token").unwrap();
+    p.exp_string("Value for 'token': ").unwrap();
+    p.send_line("tok-value").unwrap();
+    p.exp_string("Key: ").unwrap();
+    p.send_line("").unwrap();
+    p.exp_eof().unwrap();
+    s.run(&["secrets-manager", "secret", "get", "db", "--key", "token"])
+        .ok()
+        .out_has("tok-value");
+}
+
+#[test]
+fn register_secrets_asks_for_what_is_missing() {
+    let s = Sandbox::new();
+    s.run(&[
+        "experiment-tracker",
+        "register",
+        "mlflow",
+        "--flavor=mlflow",
+        "--tracking_username={{mlflow_secret.username}}",
+        "--tracking_password={{mlflow_secret.password}}",
+        "--tracking_token={{tokens.mlflow}}",
+    ])
+    .ok();
+    s.run(&[
+        "stack", "register", "ml", "-o", "default", "-a", "default", "-x", "default", "-e",
+        "mlflow", "--set",
+    ])
+    .ok();
+    s.run(&[
+        "secrets-manager",
+        "secret",
+        "register",
+        "tokens",
+        "--other=x",
+    ])
+    .ok();
+    // Without a terminal it refuses instead of hanging.
+    s.run(&["stack", "register-secrets"])
+        .fails(2)
+        .err_has("standard input is not a terminal");
+
+    let mut p = spawn(&s, &["stack", "register-secrets"]);
+    p.exp_string("mlflow_secret.password: ").unwrap();
+    p.send_line("pw-value").unwrap();
+    p.exp_string("mlflow_secret.username: ").unwrap();
+    p.send_line("user-value").unwrap();
+    p.exp_string("Registered secret 'mlflow_secret'").unwrap();
+    p.exp_string("tokens.mlflow: ").unwrap();
+    p.send_line("token-value").unwrap();
+    let rest = p.exp_string("Updated secret 'tokens'").unwrap();
+    assert!(
+        !rest.contains("token-value"),
+        "the value was echoed: {rest:?}"
+    );
+    p.exp_eof().unwrap();
+    s.run(&["stack", "validate"]).ok();
+    s.run(&[
+        "secrets-manager",
+        "secret",
+        "get",
+        "tokens",
+        "--key",
+        "other",
+    ])
+    .ok()
+    .out_has("x");
+
+    // Everything exists now.
+    s.run(&["stack", "register-secrets"]).ok().err_has("exists");
+}
+
+#[test]
+fn delete_asks_for_confirmation() {
+    let s = Sandbox::new();
+    s.run(&["secrets-manager", "secret", "register", "db", "--user=u"])
+        .ok();
+    let mut p = spawn(&s, &["secrets-manager", "secret", "delete", "db"]);
+    p.exp_string("Delete secret 'db'? [y/N] ").unwrap();
+    p.send_line("n").unwrap();
+    p.exp_string("Nothing deleted.").unwrap();
+    p.exp_eof().unwrap();
+    s.run(&["secrets-manager", "secret", "get", "db"]).ok();
+    let mut p = spawn(&s, &["secrets-manager", "secret", "delete-all"]);
+    p.exp_string("Delete all 1 secret(s)").unwrap();
+    p.send_line("yes").unwrap();
+    p.exp_string("Deleted 1 secret(s).").unwrap();
+    p.exp_eof().unwrap();
+}

@@ -1,0 +1,207 @@
+//! End-to-end tests: the built `keystack` binary in temporary projects.
+
+mod components;
+mod interactive;
+mod run;
+mod secrets;
+mod stacks;
+mod walkthrough;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// A temporary project with its own home and data folders.
+pub(crate) struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+/// The result of one run of the binary.
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts success and returns self.
+    #[track_caller]
+    pub(crate) fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts failure with `code` and returns self.
+    #[track_caller]
+    pub(crate) fn fails(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit code {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.starts_with("error: ") || code == 2,
+            "no error line: {}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stderr contains `text`.
+    #[track_caller]
+    pub(crate) fn err_has(self, text: &str) -> Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stdout contains `text`.
+    #[track_caller]
+    pub(crate) fn out_has(self, text: &str) -> Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+pub(crate) fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_keystack"))
+}
+
+impl Sandbox {
+    /// A sandbox with `keystack init` already run.
+    pub(crate) fn new() -> Self {
+        let sandbox = Self::empty();
+        sandbox.run(&["init"]).ok();
+        sandbox
+    }
+
+    /// A sandbox with nothing in it.
+    pub(crate) fn empty() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The binary, set up to run in this sandbox.
+    pub(crate) fn std_command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(binary());
+        command.current_dir(self.dir.path());
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("KEYSTACK_")
+                || name.starts_with("ZENML_")
+                || name.starts_with("XDG_")
+            {
+                command.env_remove(&*name);
+            }
+        }
+        command
+            .env("HOME", self.dir.path().join("home"))
+            .env("KEYSTACK_DATA_DIR", self.dir.path().join("data"))
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    /// [`Sandbox::std_command`] with assert_cmd's helpers.
+    pub(crate) fn command(&self) -> Command {
+        Command::from_std(self.std_command())
+    }
+
+    /// Runs `keystack ARGS` with no standard input.
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command().args(args).write_stdin("").output().unwrap())
+    }
+
+    /// Runs `keystack ARGS` with extra environment variables.
+    pub(crate) fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut command = self.command();
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        Run::from(command.args(args).write_stdin("").output().unwrap())
+    }
+
+    /// Runs `keystack ARGS` with `stdin` as standard input.
+    pub(crate) fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
+        Run::from(
+            self.command()
+                .args(args)
+                .write_stdin(stdin.to_vec())
+                .output()
+                .unwrap(),
+        )
+    }
+
+    /// Every file under the sandbox with its bytes, to prove a refusal changed nothing.
+    pub(crate) fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push((path.clone(), std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.dir.path(), &mut out);
+        out.sort();
+        out
+    }
+
+    /// Registers `mlflow_secret`, the mlflow tracker referring to it, and a stack with both.
+    pub(crate) fn seed(&self) {
+        self.run(&[
+            "secrets-manager",
+            "secret",
+            "register",
+            "mlflow_secret",
+            "--username=admin",
+            "--password=abc123",
+        ])
+        .ok();
+        self.run(&[
+            "experiment-tracker",
+            "register",
+            "mlflow",
+            "--flavor=mlflow",
+            "--tracking_uri=http://127.0.0.1:5000",
+            "--tracking_username={{mlflow_secret.username}}",
+            "--tracking_password={{mlflow_secret.password}}",
+        ])
+        .ok();
+        self.run(&[
+            "stack", "register", "ml", "-o", "default", "-a", "default", "-x", "default", "-e",
+            "mlflow", "--set",
+        ])
+        .ok();
+    }
+}

@@ -1,0 +1,314 @@
+//! `keystack secrets-manager secret …`: every command and the bad input it refuses.
+
+use super::Sandbox;
+
+const SECRET: &[&str] = &["secrets-manager", "secret"];
+
+fn args<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    SECRET.iter().copied().chain(rest.iter().copied()).collect()
+}
+
+#[test]
+fn register_get_list_update_delete() {
+    let s = Sandbox::new();
+    s.run(&args(&[
+        "register",
+        "db",
+        "--user=admin",
+        "--password",
+        "p@ss word",
+    ]))
+    .ok();
+    let get = s.run(&args(&["get", "db"])).ok();
+    assert_eq!(
+        get.stdout,
+        "KEY       VALUE\npassword  p@ss word\nuser      admin\n"
+    );
+    assert_eq!(
+        s.run(&args(&["get", "db", "--key", "password"]))
+            .ok()
+            .stdout,
+        "p@ss word\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&s.run(&args(&["get", "db", "-o", "json"])).ok().stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"password": "p@ss word", "user": "admin"})
+    );
+    s.run(&args(&["get", "db", "-o", "yaml"]))
+        .ok()
+        .out_has("user: admin");
+    assert_eq!(
+        s.run(&args(&["get", "db", "-o", "env"])).ok().stdout,
+        "password='p@ss word'\nuser='admin'\n"
+    );
+
+    s.run(&args(&["register", "api", "--token=t"])).ok();
+    assert_eq!(s.run(&args(&["list"])).ok().stdout, "NAME\napi\ndb\n");
+    let names: Vec<String> =
+        serde_json::from_str(&s.run(&args(&["list", "-o", "json"])).ok().stdout).unwrap();
+    assert_eq!(names, ["api", "db"]);
+
+    s.run(&args(&[
+        "update",
+        "db",
+        "--password=new",
+        "--port=5432",
+        "--remove-key",
+        "user",
+    ]))
+    .ok();
+    let json: serde_json::Value =
+        serde_json::from_str(&s.run(&args(&["get", "db", "-o", "json"])).ok().stdout).unwrap();
+    assert_eq!(json, serde_json::json!({"password": "new", "port": "5432"}));
+
+    s.run(&args(&["delete", "db", "-y"])).ok();
+    s.run(&args(&["get", "db"]))
+        .fails(3)
+        .err_has("secret 'db' does not exist");
+    s.run(&args(&["delete-all", "-y"]))
+        .ok()
+        .err_has("Deleted 1 secret(s)");
+    assert_eq!(s.run(&args(&["list"])).ok().stdout, "NAME\n");
+}
+
+#[test]
+fn values_from_files_stdin_and_literal_at() {
+    let s = Sandbox::new();
+    let file = s.path().join("cert.pem");
+    std::fs::write(&file, "-----BEGIN-----\nline\n").unwrap();
+    let at_file = format!("--cert=@{}", file.display());
+    s.run(&args(&["register", "tls", &at_file, "--handle=@@me"]))
+        .ok();
+    assert_eq!(
+        s.run(&args(&["get", "tls", "--key", "cert"])).ok().stdout,
+        "-----BEGIN-----\nline\n\n"
+    );
+    assert_eq!(
+        s.run(&args(&["get", "tls", "--key", "handle"])).ok().stdout,
+        "@me\n"
+    );
+    s.run_stdin(&args(&["register", "piped", "--token=@-"]), b"from-stdin")
+        .ok();
+    assert_eq!(
+        s.run(&args(&["get", "piped", "--key", "token"]))
+            .ok()
+            .stdout,
+        "from-stdin\n"
+    );
+}
+
+#[test]
+fn typed_schemas() {
+    let s = Sandbox::new();
+    s.run(&args(&[
+        "register",
+        "creds",
+        "--schema",
+        "aws",
+        "--aws_access_key_id=AKIA",
+    ]))
+    .fails(2)
+    .err_has("schema 'aws' requires the key(s) 'aws_secret_access_key'");
+    s.run(&args(&[
+        "register",
+        "creds",
+        "--schema",
+        "aws",
+        "--aws_access_key_id=AKIA",
+        "--aws_secret_access_key=s",
+    ]))
+    .ok();
+    s.run(&args(&["update", "creds", "--region=x"]))
+        .fails(2)
+        .err_has("does not allow the key(s) 'region'");
+    s.run(&args(&["register", "x", "--schema", "oauth", "--a=b"]))
+        .fails(2)
+        .err_has("known schemas are: arbitrary, aws, gcp, azure, basic_auth");
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let s = Sandbox::new();
+    s.run(&args(&["register", "db", "--password=original"]))
+        .ok();
+    let before = s.snapshot();
+    let not_utf8 = s.path().join("binary");
+    std::fs::write(&not_utf8, [0xff, 0xfe, 0x00, 0x01]).unwrap();
+    let big = s.path().join("big");
+    std::fs::write(&big, vec![b'a'; 2 * 1024 * 1024]).unwrap();
+    let before_files: Vec<_> = before.iter().map(|(p, _)| p.clone()).collect();
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (
+            vec!["register".into(), "db".into(), "--password=x".into()],
+            5,
+            "already exists",
+        ),
+        (
+            vec!["register".into(), "bad.name".into(), "--a=b".into()],
+            2,
+            "character '.' at position 4",
+        ),
+        (
+            vec!["register".into(), "x".repeat(101), "--a=b".into()],
+            2,
+            "the limit is 100",
+        ),
+        (
+            vec!["register".into(), "empty".into()],
+            2,
+            "at least one key-value pair",
+        ),
+        (
+            vec!["register".into(), "k".into(), "--bad key=v".into()],
+            2,
+            "character ' ' at position 4",
+        ),
+        (
+            vec![
+                "register".into(),
+                "k".into(),
+                "--a=1".into(),
+                "--a=2".into(),
+            ],
+            2,
+            "--a is given twice",
+        ),
+        (
+            vec!["register".into(), "k".into(), "positional-value".into()],
+            2,
+            "give key-value pairs as --KEY=VALUE",
+        ),
+        (
+            vec![
+                "register".into(),
+                "k".into(),
+                format!("--v=@{}", not_utf8.display()),
+            ],
+            2,
+            "not UTF-8",
+        ),
+        (
+            vec![
+                "register".into(),
+                "k".into(),
+                format!("--v=@{}", big.display()),
+            ],
+            2,
+            "limited to 1048576 bytes",
+        ),
+        (
+            vec!["register".into(), "k".into(), "--v=@/no/such/file".into()],
+            2,
+            "cannot read file /no/such/file",
+        ),
+        (
+            vec![
+                "update".into(),
+                "db".into(),
+                "--remove-key".into(),
+                "nope".into(),
+            ],
+            3,
+            "has no key 'nope'",
+        ),
+        (
+            vec![
+                "update".into(),
+                "db".into(),
+                "--remove-key".into(),
+                "password".into(),
+            ],
+            2,
+            "at least one key-value pair",
+        ),
+        (vec!["update".into(), "db".into()], 2, "nothing to update"),
+        (
+            vec!["update".into(), "missing".into(), "--a=b".into()],
+            3,
+            "does not exist",
+        ),
+        (
+            vec!["get".into(), "db".into(), "--key".into(), "nope".into()],
+            3,
+            "has no key 'nope'",
+        ),
+        (vec!["delete".into(), "db".into()], 2, "pass -y"),
+        (vec!["delete-all".into()], 2, "pass -y"),
+        (
+            vec!["register".into(), "k".into(), "-i".into()],
+            2,
+            "standard input is not a terminal",
+        ),
+    ];
+    for (rest, code, message) in cases {
+        let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+        s.run(&args(&rest)).fails(code).err_has(message);
+    }
+    let after: Vec<_> = s
+        .snapshot()
+        .into_iter()
+        .filter(|(p, _)| before_files.contains(p))
+        .collect();
+    assert_eq!(after, before, "a refused command changed a file");
+    assert_eq!(
+        s.run(&args(&["get", "db", "--key", "password"]))
+            .ok()
+            .stdout,
+        "original\n"
+    );
+}
+
+#[test]
+fn wrong_store_key_is_a_clear_error() {
+    let s = Sandbox::new();
+    s.run(&args(&["register", "db", "--password=x"])).ok();
+    let before = s.snapshot();
+    let other_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    s.run_env(&args(&["list"]), &[("KEYSTACK_LOCAL_KEY", other_key)])
+        .fails(6)
+        .err_has("is not the key this store was created with");
+    assert_eq!(s.snapshot(), before);
+}
+
+#[test]
+fn no_secrets_manager_in_the_stack() {
+    let s = Sandbox::new();
+    s.run(&[
+        "stack", "register", "bare", "-o", "default", "-a", "default", "--set",
+    ])
+    .ok();
+    s.run(&args(&["list"]))
+        .fails(3)
+        .err_has("stack 'bare' has no secrets manager");
+}
+
+#[test]
+fn values_never_reach_errors_or_listings() {
+    let s = Sandbox::new();
+    let canary = "CANARY-d00d-1234";
+    s.run(&args(&["register", "db", &format!("--password={canary}")]))
+        .ok();
+    let outputs = [
+        s.run(&args(&["register", "db", &format!("--password={canary}")])),
+        s.run(&args(&[
+            "update",
+            "db",
+            &format!("--x={canary}"),
+            "--remove-key",
+            "nope",
+        ])),
+        s.run(&args(&["list"])),
+        s.run(&args(&["list", "-o", "yaml"])),
+        s.run(&args(&["register", "k", canary])),
+    ];
+    for run in outputs {
+        assert!(
+            !run.stdout.contains(canary) && !run.stderr.contains(canary),
+            "{}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}

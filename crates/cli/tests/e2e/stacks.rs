@@ -1,0 +1,186 @@
+//! `keystack stack …` and the validation rules that involve whole stacks.
+
+use super::Sandbox;
+
+#[test]
+fn register_list_describe_set_update_delete() {
+    let s = Sandbox::new();
+    s.run(&[
+        "experiment-tracker",
+        "register",
+        "mlflow",
+        "--flavor=mlflow",
+    ])
+    .ok();
+    s.run(&[
+        "alerter",
+        "register",
+        "slack",
+        "--flavor=slack",
+        "--slack_token={{slack.token}}",
+    ])
+    .ok();
+    s.run(&[
+        "stack", "register", "ml", "-o", "default", "-a", "default", "-x", "default", "-e",
+        "mlflow", "-al", "slack",
+    ])
+    .ok();
+    s.run(&["stack", "register", "ml", "-o", "default"])
+        .fails(5);
+    s.run(&["stack", "register", "broken", "-o", "nope"])
+        .fails(3)
+        .err_has("orchestrator 'nope' does not exist");
+    let list = s.run(&["stack", "list"]).ok();
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.starts_with('*') && l.contains("default")),
+        "{}",
+        list.stdout
+    );
+    s.run(&["stack", "describe", "ml"])
+        .ok()
+        .out_has("experiment_tracker  mlflow");
+    s.run(&["stack", "set", "ml"]).ok();
+    s.run(&["stack", "describe"])
+        .ok()
+        .out_has("stack 'ml' (active)");
+    s.run(&["stack", "update", "ml", "--remove", "alerter"])
+        .ok();
+    s.run(&["stack", "describe", "ml", "--output", "json"])
+        .ok()
+        .out_has("\"experiment_tracker\": \"mlflow\"");
+    s.run(&["stack", "delete", "ml"])
+        .fails(2)
+        .err_has("is the active stack");
+    s.run(&["stack", "set", "default"]).ok();
+    s.run(&["stack", "delete", "ml"]).ok();
+    s.run(&["stack", "describe", "ml"]).fails(3);
+    s.run(&["stack", "set", "defualt"])
+        .fails(3)
+        .err_has("did you mean 'default'?");
+}
+
+#[test]
+fn local_secrets_manager_with_remote_orchestrator_fails_validation() {
+    let s = Sandbox::new();
+    s.run(&["orchestrator", "register", "k8s", "--flavor=kubernetes"])
+        .ok();
+    s.run(&[
+        "stack", "register", "remote", "-o", "k8s", "-a", "default", "-x", "default",
+    ])
+    .ok();
+    s.run(&["stack", "validate", "remote"])
+        .fails(4)
+        .err_has("secrets manager 'default' is local to this machine but orchestrator 'k8s' (kubernetes) runs elsewhere")
+        .err_has("use a cloud secrets manager");
+}
+
+#[test]
+fn references_without_a_secrets_manager_fail_validation() {
+    let s = Sandbox::new();
+    s.run(&[
+        "experiment-tracker",
+        "register",
+        "m",
+        "--flavor=mlflow",
+        "--tracking_password={{mlflow.password}}",
+    ])
+    .ok();
+    s.run(&[
+        "stack", "register", "nosm", "-o", "default", "-a", "default", "-e", "m",
+    ])
+    .ok();
+    s.run(&["stack", "validate", "nosm"])
+        .fails(4)
+        .err_has("refer to secrets but the stack has no secrets manager")
+        .err_has("keystack stack update nosm -x NAME");
+}
+
+#[test]
+fn export_and_import_round_trip() {
+    let s = Sandbox::new();
+    s.seed();
+    let file = s.path().join("ml.yaml");
+    s.run(&["stack", "export", "ml", file.to_str().unwrap()])
+        .ok();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("{{mlflow_secret.password}}") && !text.contains("abc123"),
+        "{text}"
+    );
+
+    let other = Sandbox::new();
+    other
+        .run(&["stack", "import", file.to_str().unwrap()])
+        .ok()
+        .err_has("Imported stack 'ml'");
+    other
+        .run(&["stack", "describe", "ml"])
+        .ok()
+        .out_has("mlflow");
+    other
+        .run(&["stack", "import", file.to_str().unwrap()])
+        .fails(5);
+    other
+        .run(&["stack", "import", file.to_str().unwrap(), "--name", "ml2"])
+        .ok();
+
+    std::fs::write(&file, text.replace("tracking_uri", "tracking_url")).unwrap();
+    let third = Sandbox::new();
+    let before = third.snapshot();
+    third
+        .run(&["stack", "import", file.to_str().unwrap()])
+        .fails(2)
+        .err_has("did you mean 'tracking_uri'");
+    assert_eq!(third.snapshot(), before, "a refused import wrote something");
+}
+
+#[test]
+fn hostile_yaml_is_refused() {
+    let s = Sandbox::new();
+    let file = s.path().join("bomb.yaml");
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    std::fs::write(&file, bomb).unwrap();
+    s.run(&["stack", "import", file.to_str().unwrap()])
+        .fails(2)
+        .err_has("bomb.yaml");
+}
+
+#[test]
+fn project_is_found_from_subfolders_and_config_dir_is_the_fallback() {
+    let s = Sandbox::new();
+    let sub = s.path().join("a/b");
+    std::fs::create_dir_all(&sub).unwrap();
+    let run = s
+        .command()
+        .current_dir(&sub)
+        .args(["stack", "list"])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    assert!(String::from_utf8_lossy(&run.stdout).contains("default"));
+
+    // Outside any project: the config directory.
+    let empty = Sandbox::empty();
+    let config = empty.path().join("config");
+    let run = empty
+        .command()
+        .env("KEYSTACK_CONFIG_DIR", &config)
+        .args(["stack", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    empty.run(&["init"]).ok();
+    empty.run(&["init"]).fails(2).err_has("already initialized");
+}
