@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench;
+mod demo;
 mod tidy;
 
 const USAGE: &str = "\
@@ -19,14 +21,17 @@ usage: cargo xtask <command>
 
 commands:
   test     cargo fmt --check, clippy -D warnings, tidy checks, all workspace tests
-  bench    run the criterion benchmarks (extra arguments go to criterion)
+  demo     ZenML's walk-through on the local backend, in a temporary project (--keep keeps it)
+  bench    the command-line benchmarks, then the criterion benchmarks
+           (`bench cli` or `bench lib` runs one half)
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
+        Some("demo") => demo::demo(args[1..].iter().any(|a| a == "--keep")),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())
@@ -51,14 +56,14 @@ pub(crate) fn project_root() -> PathBuf {
         .to_owned()
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(project_root());
     command
 }
 
 /// Runs one step, printing its name and duration; fails with the step's name.
-fn step(name: &str, mut command: Command) -> Result<(), String> {
+pub(crate) fn step(name: &str, mut command: Command) -> Result<(), String> {
     eprintln!("==> {name}");
     let started = Instant::now();
     let status = command
@@ -103,18 +108,4 @@ fn test() -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn bench(extra: &[String]) -> Result<(), String> {
-    let mut bench = cargo();
-    bench.args([
-        "bench",
-        "--workspace",
-        "--locked",
-        "--bench",
-        "local_store",
-        "--",
-    ]);
-    bench.args(extra);
-    step("cargo bench", bench)
 }
