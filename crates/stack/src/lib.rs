@@ -26,6 +26,11 @@ pub use model::{AttributeValue, Component, FoundReference, Stack, StackExport, W
 pub use project::{LoadedStack, Project};
 pub use validate::{Problem, ResolvedStack, ValidationReport, resolve, validate};
 
+/// The example of docs/step-access.md, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/step-access.md")]
+struct StepAccessGuide;
+
 /// Builds a secrets manager from its component configuration.
 pub type BackendConstructor =
     fn(&Component, &Project) -> Result<Arc<dyn SecretsManager>, StackError>;
