@@ -103,6 +103,9 @@ fn test() -> Result<(), String> {
     tests.args(["test", "--workspace", "--all-features", "--locked"]);
     step("cargo test", tests)?;
 
+    // The README's first command must keep working.
+    demo::demo(false)?;
+
     eprintln!(
         "xtask test: all steps passed in {:.0}s",
         started.elapsed().as_secs_f64()

@@ -90,7 +90,14 @@ pub async fn validate(
             });
         }
     }
-    let references = stack_references(stack)?;
+    // A component whose references do not parse was reported just above;
+    // the secrets of the others are still checked, so one run shows all.
+    let references: Vec<FoundReference> = stack
+        .components
+        .iter()
+        .filter_map(|c| c.references().ok())
+        .flatten()
+        .collect();
     let secrets_manager = stack.component(ComponentType::SecretsManager);
     let orchestrator = stack.component(ComponentType::Orchestrator);
     if let (Some(sm), Some(orch)) = (secrets_manager, orchestrator) {
@@ -118,7 +125,7 @@ pub async fn validate(
             ),
         });
     }
-    if let Some(manager) = manager.filter(|_| problems.is_empty()) {
+    if let Some(manager) = manager {
         problems.extend(check_secrets(name, &references, manager, level, concurrency).await?);
     }
     if problems.is_empty() {
@@ -327,4 +334,207 @@ pub async fn resolve(
         components,
         secret_values,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use keystack_secrets_core::memory::InMemorySecretsManager;
+    use keystack_secrets_core::{ManagerInfo, Result, SecretPatch};
+
+    use super::*;
+    use crate::model::{Component, Stack};
+
+    /// Counts calls and the most calls in flight at once; gets take a while
+    /// so that concurrent calls overlap.
+    #[derive(Debug, Default)]
+    struct Counting {
+        inner: InMemorySecretsManager,
+        lists: AtomicUsize,
+        gets: AtomicUsize,
+        in_flight: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl SecretsManager for Counting {
+        fn info(&self) -> ManagerInfo {
+            self.inner.info()
+        }
+        async fn register_secret(&self, secret: &Secret) -> Result<()> {
+            self.inner.register_secret(secret).await
+        }
+        async fn get_secret(&self, name: &SecretName) -> Result<Secret> {
+            self.gets.fetch_add(1, Ordering::SeqCst);
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.inner.get_secret(name).await
+        }
+        async fn list_secret_names(&self) -> Result<Vec<SecretName>> {
+            self.lists.fetch_add(1, Ordering::SeqCst);
+            self.inner.list_secret_names().await
+        }
+        async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
+            self.inner.update_secret(name, patch).await
+        }
+        async fn delete_secret(&self, name: &SecretName) -> Result<()> {
+            self.inner.delete_secret(name).await
+        }
+        async fn delete_all_secrets(&self) -> Result<usize> {
+            self.inner.delete_all_secrets().await
+        }
+    }
+
+    /// A stack whose tracker (a user flavor with 200 attributes) refers to
+    /// 50 secrets, 4 keys each; secret 49 is left unregistered.
+    async fn fixture() -> (LoadedStack, Catalog, Arc<Counting>) {
+        let mut catalog = Catalog::builtin();
+        let mut flavor = String::from(
+            "flavors:\n  - type: experiment_tracker\n    name: many\n    attributes:\n",
+        );
+        let mut attributes = BTreeMap::new();
+        for i in 0..200 {
+            flavor.push_str(&format!("      - {{name: a{i}}}\n"));
+            attributes.insert(
+                format!("a{i}"),
+                AttributeValue::Text(format!("x-{{{{s{}.k{}}}}}", i % 50, i % 4)),
+            );
+        }
+        catalog
+            .add_yaml(&flavor, std::path::Path::new("many.yaml"))
+            .unwrap();
+        let tracker = Component {
+            component_type: ComponentType::ExperimentTracker,
+            name: "t".into(),
+            flavor: "many".into(),
+            attributes,
+        };
+        let manager = Arc::new(Counting::default());
+        for i in 0..49 {
+            let pairs: Vec<(String, String)> = (0..4)
+                .map(|k| (format!("k{k}"), format!("v{i}-{k}")))
+                .collect();
+            let secret =
+                Secret::arbitrary(SecretName::new(format!("s{i}")).unwrap(), pairs).unwrap();
+            manager.register_secret(&secret).await.unwrap();
+        }
+        let secrets_manager = Component {
+            component_type: ComponentType::SecretsManager,
+            name: "sm".into(),
+            flavor: "local".into(),
+            attributes: BTreeMap::new(),
+        };
+        let stack = LoadedStack {
+            stack: Stack {
+                name: "st".into(),
+                components: [
+                    (ComponentType::ExperimentTracker, "t".to_owned()),
+                    (ComponentType::SecretsManager, "sm".to_owned()),
+                ]
+                .into(),
+            },
+            components: vec![tracker, secrets_manager],
+        };
+        (stack, catalog, manager)
+    }
+
+    async fn run(level: ValidationLevel) -> (Option<ValidationReport>, Arc<Counting>) {
+        let (stack, catalog, manager) = fixture().await;
+        let result = validate(
+            &stack,
+            &catalog,
+            Some(manager.as_ref()),
+            level,
+            DEFAULT_CONCURRENCY,
+        )
+        .await;
+        let report = match result {
+            Ok(()) => None,
+            Err(StackError::Validation(report)) => Some(report),
+            Err(other) => panic!("{other}"),
+        };
+        (report, manager)
+    }
+
+    #[tokio::test]
+    async fn none_asks_nothing() {
+        let (report, m) = run(ValidationLevel::None).await;
+        assert!(report.is_none());
+        assert_eq!(
+            (
+                m.lists.load(Ordering::SeqCst),
+                m.gets.load(Ordering::SeqCst)
+            ),
+            (0, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn secret_exists_makes_one_listing() {
+        let (report, m) = run(ValidationLevel::SecretExists).await;
+        assert_eq!(
+            (
+                m.lists.load(Ordering::SeqCst),
+                m.gets.load(Ordering::SeqCst)
+            ),
+            (1, 0)
+        );
+        let report = report.unwrap();
+        assert_eq!(
+            report.problems.len(),
+            4,
+            "secret s49 is referred to by 4 attributes"
+        );
+        assert!(
+            report.problems[0]
+                .location
+                .contains("experiment_tracker 't' / attribute 'a")
+        );
+    }
+
+    #[tokio::test]
+    async fn secret_and_key_exists_gets_each_secret_once_concurrently() {
+        let (report, m) = run(ValidationLevel::SecretAndKeyExists).await;
+        assert_eq!(
+            (
+                m.lists.load(Ordering::SeqCst),
+                m.gets.load(Ordering::SeqCst)
+            ),
+            (0, 50)
+        );
+        let peak = m.peak.load(Ordering::SeqCst);
+        assert!(
+            peak > 1 && peak <= DEFAULT_CONCURRENCY,
+            "peak in-flight gets: {peak}"
+        );
+        assert_eq!(report.unwrap().problems.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn resolution_replaces_embedded_references_and_redacts() {
+        let (stack, catalog, manager) = fixture().await;
+        manager
+            .register_secret(
+                &Secret::arbitrary(
+                    SecretName::new("s49").unwrap(),
+                    (0..4).map(|k| (format!("k{k}"), format!("v49-{k}"))),
+                )
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        let resolved = resolve(&stack, Some(manager.as_ref()), 4).await.unwrap();
+        let attrs = &resolved.components[0].attributes;
+        assert_eq!(attrs["a0"].expose(), "x-v0-0");
+        assert_eq!(attrs["a199"].expose(), "x-v49-3");
+        assert!(!format!("{resolved:?}").contains("v0-0"));
+        assert_eq!(manager.gets.load(Ordering::SeqCst), 50);
+        let env = resolved.environment(&catalog);
+        assert_eq!(env[0].0, "KEYSTACK_STACK");
+    }
 }

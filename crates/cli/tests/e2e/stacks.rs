@@ -184,3 +184,27 @@ fn project_is_found_from_subfolders_and_config_dir_is_the_fallback() {
     empty.run(&["init"]).ok();
     empty.run(&["init"]).fails(2).err_has("already initialized");
 }
+
+#[test]
+fn validation_reports_every_problem_at_once() {
+    let s = Sandbox::new();
+    s.run(&["orchestrator", "register", "k8s", "--flavor=kubernetes"])
+        .ok();
+    s.run(&[
+        "experiment-tracker",
+        "register",
+        "m",
+        "--flavor=mlflow",
+        "--tracking_password={{missing.password}}",
+    ])
+    .ok();
+    s.run(&[
+        "stack", "register", "bad", "-o", "k8s", "-a", "default", "-x", "default", "-e", "m",
+    ])
+    .ok();
+    s.run(&["stack", "validate", "bad"])
+        .fails(4)
+        .err_has("2 problem(s)")
+        .err_has("runs elsewhere")
+        .err_has("secret 'missing', which does not exist");
+}
