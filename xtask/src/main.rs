@@ -14,6 +14,7 @@ use std::time::Instant;
 
 mod bench;
 mod demo;
+mod emulators;
 mod tidy;
 
 const USAGE: &str = "\
@@ -21,6 +22,8 @@ usage: cargo xtask <command>
 
 commands:
   test     cargo fmt --check, clippy -D warnings, tidy checks, all workspace tests
+  emulators install|up|down|status
+           the service emulators the backend suites run against
   demo     ZenML's walk-through on the local backend, in a temporary project (--keep keeps it)
   bench    the command-line benchmarks, then the criterion benchmarks
            (`bench cli` or `bench lib` runs one half)
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("emulators") => emulators::command(&args[1..]),
         Some("demo") => demo::demo(args[1..].iter().any(|a| a == "--keep")),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
@@ -56,6 +60,34 @@ pub(crate) fn project_root() -> PathBuf {
         .to_owned()
 }
 
+/// Packages whose tests need an emulator, and the emulator.
+const EMULATED_SUITES: &[(&str, &str)] = &[("keystack-secrets-aws", "moto")];
+
+/// Runs each emulated suite on a freshly reset emulator, printing the
+/// emulator's log when the suite fails.
+fn emulated_suites(running: &[emulators::Running], totals: &mut Totals) -> Result<(), String> {
+    let env = emulators::env_vars(running);
+    for (package, emulator) in EMULATED_SUITES {
+        let emulator = running
+            .iter()
+            .find(|r| r.name == *emulator)
+            .ok_or_else(|| format!("{emulator} is not running"))?;
+        emulators::reset(emulator)?;
+        let mut suite = cargo();
+        suite.args(["test", "--locked", "-p", package]);
+        suite.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        if let Err(e) = test_step(
+            &format!("{package} against {}", emulator.name),
+            suite,
+            totals,
+        ) {
+            emulators::print_log(&emulator.name);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn cargo() -> Command {
     let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(project_root());
@@ -63,6 +95,64 @@ pub(crate) fn cargo() -> Command {
 }
 
 /// Runs one step, printing its name and duration; fails with the step's name.
+/// Test counts summed over every `cargo test` run of `cargo xtask test`.
+#[derive(Debug, Default)]
+struct Totals {
+    passed: usize,
+    failed: usize,
+    ignored: usize,
+}
+
+impl Totals {
+    /// Reads libtest's `test result: ok. 3 passed; 0 failed; 1 ignored; …` line.
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(what), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<usize>() else {
+                continue;
+            };
+            match what {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs a `cargo test` step, echoing its output and adding up its counts.
+fn test_step(name: &str, mut command: Command, totals: &mut Totals) -> Result<(), String> {
+    use std::io::BufRead;
+    eprintln!("==> {name}");
+    let started = Instant::now();
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{name}: could not start: {e}"))?;
+    let stdout = child.stdout.take().expect("piped");
+    for line in std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+    {
+        println!("{line}");
+        totals.add_line(&line);
+    }
+    let status = child.wait().map_err(|e| format!("{name}: {e}"))?;
+    eprintln!("    {name}: {:.1}s", started.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
+}
+
 pub(crate) fn step(name: &str, mut command: Command) -> Result<(), String> {
     eprintln!("==> {name}");
     let started = Instant::now();
@@ -99,9 +189,19 @@ fn test() -> Result<(), String> {
     ]);
     step("cargo clippy", clippy)?;
 
+    // Everything but the backends that need an emulator: offline and fast.
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--all-features", "--locked"]);
-    step("cargo test", tests)?;
+    for (package, _) in EMULATED_SUITES {
+        tests.args(["--exclude", package]);
+    }
+    let mut totals = Totals::default();
+    test_step("cargo test", tests, &mut totals)?;
+
+    let running = emulators::up()?;
+    let result = emulated_suites(&running, &mut totals);
+    let _ = emulators::down();
+    result?;
 
     // The README's first command must keep working.
     demo::demo(false)?;
@@ -110,5 +210,24 @@ fn test() -> Result<(), String> {
         "xtask test: all steps passed in {:.0}s",
         started.elapsed().as_secs_f64()
     );
+    // The closing line CI reads: every test counted, ignored ones as skipped.
+    println!(
+        "xtask: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn totals_read_libtest_summaries() {
+        let mut totals = super::Totals::default();
+        totals.add_line("test result: ok. 54 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.91s");
+        totals.add_line(
+            "test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+        );
+        totals.add_line("running 3 tests");
+        assert_eq!((totals.passed, totals.failed, totals.ignored), (57, 1, 2));
+    }
 }

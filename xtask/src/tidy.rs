@@ -18,6 +18,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
         "docs/secrets.md",
         "docs/references.md",
         "docs/backends/local.md",
+        "docs/backends/aws.md",
     ] {
         if !root.join(page).is_file() {
             problems.push(format!("{page}: missing"));

@@ -10,7 +10,24 @@ pub(crate) fn registry() -> BackendRegistry {
     let registry = BackendRegistry::new();
     #[cfg(feature = "local")]
     let registry = registry.with(keystack_secrets_local::FLAVOR, local);
+    #[cfg(feature = "aws")]
+    let registry = registry.with(keystack_secrets_aws::FLAVOR, aws);
     registry
+}
+
+/// AWS Secrets Manager: the component's attributes over the standard
+/// variables (`AWS_REGION`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_PROFILE`);
+/// credentials from the standard chain.
+#[cfg(feature = "aws")]
+fn aws(component: &Component, _project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
+    use keystack_secrets_aws::{AwsBuilder, AwsConfigKey};
+
+    let mut builder = AwsBuilder::from_env();
+    for (name, value) in &component.attributes {
+        let key: AwsConfigKey = name.parse()?;
+        builder = builder.with_config(key, &value.as_text())?;
+    }
+    Ok(Arc::new(builder.build()?))
 }
 
 /// The local store: `path` (relative paths are taken from the project

@@ -1,0 +1,380 @@
+//! Keystack's AWS Secrets Manager backend.
+//!
+//! One AWS secret per Keystack secret, named `keystack/<namespace>/<name>`
+//! (or `keystack/<name>` without a namespace). Its `SecretString` is the JSON
+//! object of the key-values; tags mark it as Keystack's
+//! (`keystack:managed=true`) and record its namespace and schema. Listing and
+//! `delete_all_secrets` only ever see secrets carrying those tags in the
+//! manager's own namespace.
+
+mod config;
+mod error;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
+use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::{
+    Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
+    SecretSchema, SecretValue, SecretsManager,
+};
+use tokio::sync::OnceCell;
+use zeroize::Zeroizing;
+
+pub use aws_sdk_secretsmanager::config::{Credentials, ProvideCredentials};
+pub use config::{AwsBuilder, AwsConfig, AwsConfigKey};
+pub use error::AwsError;
+
+use error::sdk_error;
+
+/// The flavor name of this backend.
+pub const FLAVOR: &str = "aws";
+/// Tag that marks a secret as created by Keystack.
+pub const MANAGED_TAG: &str = "keystack:managed";
+/// Tag holding the secret's namespace (empty without one).
+pub const NAMESPACE_TAG: &str = "keystack:namespace";
+/// Tag holding the secret's schema.
+pub const SCHEMA_TAG: &str = "keystack:schema";
+/// First segment of every secret name Keystack creates.
+pub const NAME_PREFIX: &str = "keystack/";
+/// The largest `SecretString` AWS accepts, in bytes.
+pub const MAX_SECRET_BYTES: usize = 65_536;
+
+/// AWS Secrets Manager, as a Keystack secrets manager.
+pub struct AwsSecretsManager {
+    config: AwsConfig,
+    credentials: Option<aws_sdk_secretsmanager::config::SharedCredentialsProvider>,
+    client: OnceCell<Client>,
+}
+
+impl fmt::Debug for AwsSecretsManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsSecretsManager")
+            .field("config", &self.config)
+            .field("credentials", &self.credentials.as_ref().map(|_| "******"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A managed secret found by a listing.
+struct Listed {
+    aws_name: String,
+    name: SecretName,
+}
+
+impl AwsSecretsManager {
+    pub(crate) fn new(
+        config: AwsConfig,
+        credentials: Option<aws_sdk_secretsmanager::config::SharedCredentialsProvider>,
+    ) -> Self {
+        Self {
+            config,
+            credentials,
+            client: OnceCell::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AwsConfig {
+        &self.config
+    }
+
+    /// The SDK client, built on first use (loading the credential chain is async).
+    async fn client(&self) -> &Client {
+        self.client
+            .get_or_init(|| async {
+                Client::new(&config::sdk_config(&self.config, self.credentials.clone()).await)
+            })
+            .await
+    }
+
+    /// `keystack/[namespace/]`
+    pub fn prefix(&self) -> String {
+        match &self.config.namespace {
+            Some(ns) => format!("{NAME_PREFIX}{ns}/"),
+            None => NAME_PREFIX.to_owned(),
+        }
+    }
+
+    /// The AWS name of a Keystack secret.
+    pub fn aws_name(&self, name: &SecretName) -> String {
+        format!("{}{name}", self.prefix())
+    }
+
+    fn namespace(&self) -> &str {
+        self.config.namespace.as_deref().unwrap_or("")
+    }
+
+    fn endpoint(&self) -> String {
+        self.config.endpoint_url.clone().unwrap_or_else(|| {
+            format!(
+                "https://secretsmanager.{}.amazonaws.com",
+                self.config.region_name
+            )
+        })
+    }
+
+    /// Whether `tags` say the secret is Keystack's, in this namespace.
+    fn is_ours(&self, tags: &[Tag]) -> bool {
+        let tag = |key: &str| {
+            tags.iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(Tag::value)
+        };
+        tag(MANAGED_TAG) == Some("true") && tag(NAMESPACE_TAG).unwrap_or("") == self.namespace()
+    }
+
+    /// Every managed secret of this namespace, following `NextToken`.
+    async fn list_managed(&self) -> Result<Vec<Listed>> {
+        let prefix = self.prefix();
+        let filters = [
+            Filter::builder()
+                .key(FilterNameStringType::TagKey)
+                .values(MANAGED_TAG)
+                .build(),
+            Filter::builder()
+                .key(FilterNameStringType::Name)
+                .values(&prefix)
+                .build(),
+        ];
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client()
+                .await
+                .list_secrets()
+                .set_filters(Some(filters.to_vec()))
+                .max_results(self.config.page_size())
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(e, self, "list secrets", None))?;
+            for entry in page.secret_list() {
+                if entry.deleted_date().is_some() || !self.is_ours(entry.tags()) {
+                    continue;
+                }
+                let Some(aws_name) = entry.name() else {
+                    continue;
+                };
+                // A name under our prefix that is not a valid Keystack name
+                // (another namespace's `ns/x`, say) is not ours.
+                let Some(name) = aws_name
+                    .strip_prefix(&prefix)
+                    .and_then(|n| SecretName::new(n).ok())
+                else {
+                    continue;
+                };
+                found.push(Listed {
+                    aws_name: aws_name.to_owned(),
+                    name,
+                });
+            }
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// Describes a secret and checks that it is ours and not being deleted.
+    async fn describe_managed(&self, name: &SecretName) -> Result<SecretSchema> {
+        let described = self
+            .client()
+            .await
+            .describe_secret()
+            .secret_id(self.aws_name(name))
+            .send()
+            .await
+            .map_err(|e| sdk_error(e, self, "describe", Some(name)))?;
+        if described.deleted_date().is_some() {
+            return Err(AwsError::ScheduledForDeletion {
+                name: name.clone(),
+                aws_name: self.aws_name(name),
+            }
+            .into());
+        }
+        if !self.is_ours(described.tags()) {
+            return Err(AwsError::Foreign {
+                name: name.clone(),
+                aws_name: self.aws_name(name),
+            }
+            .into());
+        }
+        let schema = described
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(SCHEMA_TAG))
+            .and_then(Tag::value)
+            .unwrap_or("arbitrary");
+        schema.parse().map_err(|_| {
+            AwsError::Unreadable {
+                name: name.clone(),
+                problem: format!("its {SCHEMA_TAG} tag names no known schema"),
+            }
+            .into()
+        })
+    }
+
+    async fn read_values(&self, name: &SecretName) -> Result<BTreeMap<SecretKey, SecretValue>> {
+        let output = self
+            .client()
+            .await
+            .get_secret_value()
+            .secret_id(self.aws_name(name))
+            .send()
+            .await
+            .map_err(|e| sdk_error(e, self, "read", Some(name)))?;
+        let text = Zeroizing::new(output.secret_string().unwrap_or_default().to_owned());
+        decode_values(name, &text)
+    }
+
+    fn tags(&self, schema: SecretSchema) -> Vec<Tag> {
+        [
+            (MANAGED_TAG, "true"),
+            (NAMESPACE_TAG, self.namespace()),
+            (SCHEMA_TAG, schema.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+    }
+
+    async fn delete_aws(&self, aws_name: &str, name: &SecretName) -> Result<()> {
+        let request = self.client().await.delete_secret().secret_id(aws_name);
+        let request = match self.config.recovery_window_days {
+            Some(days) => request.recovery_window_in_days(i64::from(days)),
+            None => request.force_delete_without_recovery(true),
+        };
+        request
+            .send()
+            .await
+            .map_err(|e| sdk_error(e, self, "delete", Some(name)))?;
+        Ok(())
+    }
+}
+
+/// The `SecretString` of a Keystack secret: the JSON object of its key-values.
+fn encode_values(values: &BTreeMap<SecretKey, SecretValue>) -> Zeroizing<String> {
+    let plain: BTreeMap<&str, &str> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.expose()))
+        .collect();
+    Zeroizing::new(serde_json::to_string(&plain).expect("a map of strings always serializes"))
+}
+
+fn decode_values(name: &SecretName, text: &str) -> Result<BTreeMap<SecretKey, SecretValue>> {
+    let unreadable = |problem: &str| -> Error {
+        AwsError::Unreadable {
+            name: name.clone(),
+            problem: problem.to_owned(),
+        }
+        .into()
+    };
+    let raw: BTreeMap<String, String> = serde_json::from_str(text)
+        .map_err(|_| unreadable("its SecretString is not a JSON object of strings"))?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let key =
+                SecretKey::new(k).map_err(|_| unreadable("it holds a key Keystack cannot use"))?;
+            Ok((key, SecretValue::new(v)))
+        })
+        .collect()
+}
+
+#[async_trait]
+impl SecretsManager for AwsSecretsManager {
+    fn info(&self) -> ManagerInfo {
+        ManagerInfo {
+            flavor: FLAVOR,
+            is_local: false,
+            capabilities: Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
+        }
+    }
+
+    async fn register_secret(&self, secret: &Secret) -> Result<()> {
+        let text = encode_values(secret.values());
+        let created = self
+            .client()
+            .await
+            .create_secret()
+            .name(self.aws_name(secret.name()))
+            .secret_string(text.as_str())
+            .set_tags(Some(self.tags(secret.schema())))
+            .send()
+            .await
+            .map_err(|e| sdk_error(e, self, "create", Some(secret.name())));
+        match created {
+            Ok(_) => Ok(()),
+            // Some endpoints report a name held by a secret awaiting deletion
+            // as plainly existing; say which it is.
+            Err(Error::AlreadyExists { name }) => match self.describe_managed(&name).await {
+                Err(scheduled @ Error::Backend { .. }) => Err(scheduled),
+                _ => Err(Error::AlreadyExists { name }),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_secret(&self, name: &SecretName) -> Result<Secret> {
+        // The values and the tags (schema, ownership) come from two calls;
+        // they are made concurrently.
+        let (schema, values) =
+            futures::try_join!(self.describe_managed(name), self.read_values(name))?;
+        Secret::new(name.clone(), schema, values).map_err(|problem| {
+            AwsError::Unreadable {
+                name: name.clone(),
+                problem: format!("it does not fit its schema: {problem}"),
+            }
+            .into()
+        })
+    }
+
+    async fn list_secret_names(&self) -> Result<Vec<SecretName>> {
+        let mut names: Vec<SecretName> = self
+            .list_managed()
+            .await?
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Read, patch, write back. AWS has no compare-and-swap on secret
+    /// values, so concurrent updates of one secret: last writer wins.
+    async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
+        let mut secret = self.get_secret(name).await?;
+        secret.apply(patch)?;
+        let text = encode_values(secret.values());
+        self.client()
+            .await
+            .put_secret_value()
+            .secret_id(self.aws_name(name))
+            .secret_string(text.as_str())
+            .send()
+            .await
+            .map_err(|e| sdk_error(e, self, "update", Some(name)))?;
+        Ok(secret)
+    }
+
+    async fn delete_secret(&self, name: &SecretName) -> Result<()> {
+        self.describe_managed(name).await?;
+        self.delete_aws(&self.aws_name(name), name).await
+    }
+
+    async fn delete_all_secrets(&self) -> Result<usize> {
+        let listed = self.list_managed().await?;
+        let count = listed.len();
+        futures::stream::iter(listed)
+            .map(|l| async move { self.delete_aws(&l.aws_name, &l.name).await })
+            .buffer_unordered(8)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(count)
+    }
+}
