@@ -57,17 +57,21 @@ fn quote(arg: &str) -> String {
     }
 }
 
-pub(crate) fn demo(keep: bool) -> Result<(), String> {
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "keystack-cli",
-        "--bin",
-        "keystack",
-    ]);
-    step("build keystack", build)?;
+/// Runs the walk-through; `build` first builds the binary (`cargo xtask
+/// test` passes false: its test run has just built it with the same features).
+pub(crate) fn demo(keep: bool, build: bool) -> Result<(), String> {
+    if build {
+        let mut command = cargo();
+        command.args([
+            "build",
+            "--quiet",
+            "-p",
+            "keystack-cli",
+            "--bin",
+            "keystack",
+        ]);
+        step("build keystack", command)?;
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| project_root().join("target"), PathBuf::from);
     let dir = std::env::temp_dir().join(format!("keystack-demo-{}", std::process::id()));

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
         Some("emulators") => emulators::command(&args[1..]),
-        Some("demo") => demo::demo(args[1..].iter().any(|a| a == "--keep")),
+        Some("demo") => demo::demo(args[1..].iter().any(|a| a == "--keep"), true),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())
@@ -63,29 +63,34 @@ pub(crate) fn project_root() -> PathBuf {
 /// Packages whose tests need an emulator, and the emulator.
 const EMULATED_SUITES: &[(&str, &str)] = &[("keystack-secrets-aws", "moto")];
 
-/// Runs each emulated suite on a freshly reset emulator, printing the
-/// emulator's log when the suite fails.
-fn emulated_suites(running: &[emulators::Running], totals: &mut Totals) -> Result<(), String> {
-    let env = emulators::env_vars(running);
-    for (package, emulator) in EMULATED_SUITES {
-        let emulator = running
-            .iter()
-            .find(|r| r.name == *emulator)
-            .ok_or_else(|| format!("{emulator} is not running"))?;
+/// Runs every test of the workspace with the emulators' variables set, after
+/// resetting them; prints the log of the emulator behind each failed suite.
+fn workspace_tests(running: &[emulators::Running]) -> Result<Totals, String> {
+    for emulator in running {
         emulators::reset(emulator)?;
-        let mut suite = cargo();
-        suite.args(["test", "--locked", "-p", package]);
-        suite.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
-        if let Err(e) = test_step(
-            &format!("{package} against {}", emulator.name),
-            suite,
-            totals,
-        ) {
-            emulators::print_log(&emulator.name);
-            return Err(e);
+    }
+    let mut tests = cargo();
+    tests.args([
+        "test",
+        "--workspace",
+        "--all-features",
+        "--locked",
+        "--no-fail-fast",
+    ]);
+    tests.envs(
+        emulators::env_vars(running)
+            .iter()
+            .map(|(k, v)| (*k, v.as_str())),
+    );
+    let mut totals = Totals::default();
+    let result = test_step("cargo test", tests, &mut totals);
+    for (package, emulator) in EMULATED_SUITES {
+        if totals.failed_packages.iter().any(|p| p == package) {
+            eprintln!("{package} failed against {emulator}:");
+            emulators::print_log(emulator);
         }
     }
-    Ok(())
+    result.map(|()| totals)
 }
 
 pub(crate) fn cargo() -> Command {
@@ -101,9 +106,21 @@ struct Totals {
     passed: usize,
     failed: usize,
     ignored: usize,
+    /// Packages cargo reported failing tests in (`to rerun pass `-p NAME …`).
+    failed_packages: Vec<String>,
 }
 
 impl Totals {
+    /// Reads the lines where cargo names a failed test target: `` `-p NAME --test it` ``
+    /// (after "to rerun pass", or listed under "N targets failed:").
+    fn add_error_line(&mut self, line: &str) {
+        if let Some(rest) = line.split("`-p ").nth(1) {
+            if let Some(package) = rest.split([' ', '`']).next() {
+                self.failed_packages.push(package.to_owned());
+            }
+        }
+    }
+
     /// Reads libtest's `test result: ok. 3 passed; 0 failed; 1 ignored; …` line.
     fn add_line(&mut self, line: &str) {
         let Some(rest) = line.strip_prefix("test result: ") else {
@@ -134,8 +151,22 @@ fn test_step(name: &str, mut command: Command, totals: &mut Totals) -> Result<()
     let started = Instant::now();
     let mut child = command
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("{name}: could not start: {e}"))?;
+    // Echo stderr as it comes, keeping it to find the packages that failed.
+    let stderr = child.stderr.take().expect("piped");
+    let errors = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            eprintln!("{line}");
+            lines.push(line);
+        }
+        lines
+    });
     let stdout = child.stdout.take().expect("piped");
     for line in std::io::BufReader::new(stdout)
         .lines()
@@ -143,6 +174,9 @@ fn test_step(name: &str, mut command: Command, totals: &mut Totals) -> Result<()
     {
         println!("{line}");
         totals.add_line(&line);
+    }
+    for line in errors.join().unwrap_or_default() {
+        totals.add_error_line(&line);
     }
     let status = child.wait().map_err(|e| format!("{name}: {e}"))?;
     eprintln!("    {name}: {:.1}s", started.elapsed().as_secs_f64());
@@ -189,22 +223,16 @@ fn test() -> Result<(), String> {
     ]);
     step("cargo clippy", clippy)?;
 
-    // Everything but the backends that need an emulator: offline and fast.
-    let mut tests = cargo();
-    tests.args(["test", "--workspace", "--all-features", "--locked"]);
-    for (package, _) in EMULATED_SUITES {
-        tests.args(["--exclude", package]);
-    }
-    let mut totals = Totals::default();
-    test_step("cargo test", tests, &mut totals)?;
-
+    // One test run over the whole workspace (one build, one feature set),
+    // with the emulators up so that the backends' suites run against them.
     let running = emulators::up()?;
-    let result = emulated_suites(&running, &mut totals);
+    let result = workspace_tests(&running);
     let _ = emulators::down();
-    result?;
+    let totals = result?;
 
     // The README's first command must keep working.
-    demo::demo(false)?;
+    eprintln!("==> demo");
+    demo::demo(false, false)?;
 
     eprintln!(
         "xtask test: all steps passed in {:.0}s",
@@ -229,5 +257,9 @@ mod tests {
         );
         totals.add_line("running 3 tests");
         assert_eq!((totals.passed, totals.failed, totals.ignored), (57, 1, 2));
+        totals.add_error_line(
+            "error: test failed, to rerun pass `-p keystack-secrets-aws --test it`",
+        );
+        assert_eq!(totals.failed_packages, ["keystack-secrets-aws"]);
     }
 }
