@@ -141,6 +141,17 @@ fn alive(pid: u32) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Whether the recorded process still runs *and* is the emulator we started:
+/// after a reboot or a long pause the PID may belong to something else,
+/// which must be neither reused nor killed.
+fn still_ours(running: &Running) -> bool {
+    let Some(emulator) = EMULATORS.iter().find(|e| e.name == running.name) else {
+        return false;
+    };
+    let cmdline = fs::read(format!("/proc/{}/cmdline", running.pid)).unwrap_or_default();
+    alive(running.pid) && String::from_utf8_lossy(&cmdline).contains(emulator.program)
+}
+
 /// Creates or reuses the virtualenv with every emulator's pinned requirements.
 pub(crate) fn install() -> Result<(), String> {
     let venv = venv();
@@ -222,7 +233,7 @@ fn log_tail(name: &str) -> String {
 /// Starts every emulator not already running; returns them all.
 pub(crate) fn up() -> Result<Vec<Running>, String> {
     install()?;
-    let mut running: Vec<Running> = read_state().into_iter().filter(|r| alive(r.pid)).collect();
+    let mut running: Vec<Running> = read_state().into_iter().filter(still_ours).collect();
     for emulator in EMULATORS {
         if running.iter().any(|r| r.name == emulator.name) {
             continue;
@@ -272,7 +283,7 @@ pub(crate) fn up() -> Result<Vec<Running>, String> {
 /// Stops exactly the processes `up` started, by PID.
 pub(crate) fn down() -> Result<(), String> {
     for r in read_state() {
-        if !alive(r.pid) {
+        if !still_ours(&r) {
             continue;
         }
         let _ = Command::new("kill")
@@ -354,7 +365,7 @@ pub(crate) fn command(args: &[String]) -> Result<(), String> {
                 println!("no emulators running");
             }
             for r in state {
-                let how = if alive(r.pid) { "running" } else { "gone" };
+                let how = if still_ours(&r) { "running" } else { "gone" };
                 println!(
                     "{:<8} pid {:<8} 127.0.0.1:{:<6} {how}",
                     r.name, r.pid, r.port
@@ -377,6 +388,16 @@ mod tests {
                 e.name
             );
         }
+    }
+
+    #[test]
+    fn a_recorded_pid_that_is_not_the_emulator_is_not_ours() {
+        let me = super::Running {
+            name: "moto".into(),
+            pid: std::process::id(),
+            port: 1,
+        };
+        assert!(!super::still_ours(&me), "this test process is not moto");
     }
 
     #[test]
