@@ -106,7 +106,12 @@ fn check_source(root: &Path, file: &Path, problems: &mut Vec<String>) {
     };
     let shown = relative(root, file);
     for (i, line) in text.lines().enumerate() {
-        for banned in ["todo!(", "unimplemented!(", "dbg!("] {
+        // Spelled in pieces so that this file does not match its own check.
+        for banned in [
+            concat!("todo", "!("),
+            concat!("unimplemented", "!("),
+            concat!("dbg", "!("),
+        ] {
             if line.contains(banned) {
                 problems.push(format!("{shown}:{}: remove `{banned}`", i + 1));
             }

@@ -177,8 +177,8 @@ impl Sandbox {
         out
     }
 
-    /// Registers `mlflow_secret`, the mlflow tracker referring to it, and a stack with both.
-    pub(crate) fn seed(&self) {
+    /// Registers `mlflow_secret`, the guide's secret.
+    pub(crate) fn register_mlflow_secret(&self) -> Run {
         self.run(&[
             "secrets-manager",
             "secret",
@@ -187,7 +187,11 @@ impl Sandbox {
             "--username=admin",
             "--password=abc123",
         ])
-        .ok();
+        .ok()
+    }
+
+    /// Registers the guide's mlflow tracker, referring to `mlflow_secret`.
+    pub(crate) fn register_mlflow_tracker(&self) {
         self.run(&[
             "experiment-tracker",
             "register",
@@ -198,6 +202,13 @@ impl Sandbox {
             "--tracking_password={{mlflow_secret.password}}",
         ])
         .ok();
+    }
+
+    /// Registers `mlflow_secret`, the mlflow tracker referring to it, and a
+    /// stack `ml` with both, made active.
+    pub(crate) fn seed(&self) {
+        self.register_mlflow_secret();
+        self.register_mlflow_tracker();
         self.run(&[
             "stack", "register", "ml", "-o", "default", "-a", "default", "-x", "default", "-e",
             "mlflow", "--set",

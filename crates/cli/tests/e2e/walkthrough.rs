@@ -5,26 +5,9 @@ use super::Sandbox;
 #[test]
 fn zenml_walkthrough_on_the_local_backend() {
     let s = Sandbox::new();
-    s.run(&[
-        "secrets-manager",
-        "secret",
-        "register",
-        "mlflow_secret",
-        "--username=admin",
-        "--password=abc123",
-    ])
-    .ok()
-    .err_has("Registered secret 'mlflow_secret'");
-    s.run(&[
-        "experiment-tracker",
-        "register",
-        "mlflow",
-        "--flavor=mlflow",
-        "--tracking_uri=http://127.0.0.1:5000",
-        "--tracking_username={{mlflow_secret.username}}",
-        "--tracking_password={{mlflow_secret.password}}",
-    ])
-    .ok();
+    s.register_mlflow_secret()
+        .err_has("Registered secret 'mlflow_secret'");
+    s.register_mlflow_tracker();
     s.run(&[
         "stack", "register", "ml", "-o", "default", "-a", "default", "-x", "default", "-e",
         "mlflow",
@@ -80,15 +63,7 @@ fn zenml_walkthrough_on_the_local_backend() {
     .err_has("secret 'mlflow_secret', which does not exist");
 
     // Put it back and run.
-    s.run(&[
-        "secrets-manager",
-        "secret",
-        "register",
-        "mlflow_secret",
-        "--username=admin",
-        "--password=abc123",
-    ])
-    .ok();
+    s.register_mlflow_secret();
     let run = s
         .run(&["run", "--", "sh", "-c", "echo \"$MLFLOW_TRACKING_URI $MLFLOW_TRACKING_USERNAME $MLFLOW_TRACKING_PASSWORD $KEYSTACK_STACK\""])
         .ok();
