@@ -299,6 +299,12 @@ impl Store {
             })
             .map_err(|e| self.ctx.sqlite(e))?;
         if has_tables {
+            // Tables without our mark are another program's; with it, another
+            // process initialized the store since we read its identity.
+            let (application_id, _) = self.identity()?;
+            if application_id == APPLICATION_ID {
+                return Ok(false);
+            }
             return Err(LocalError::NotAStore {
                 path: self.ctx.path.clone(),
                 detail: " (it is another program's SQLite database)".to_owned(),
