@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use keystack_secrets_core::{
     Secret, SecretKey, SecretName, SecretPatch, SecretSchema, SecretValue, SecretsManager,
-    SecretsManagerExt, ValidationLevel,
+    ValidationLevel,
 };
 use keystack_stack::project::STACK_ENV;
-use keystack_stack::validate::{DEFAULT_CONCURRENCY, stack_references};
+use keystack_stack::validate::{
+    PlannedSecret, Validated, concurrency_from_env, plan_register_secrets, stack_references,
+};
 use keystack_stack::{
     AttributeType, AttributeValue, Component, ComponentType, LoadedStack, Project, Stack,
     StackError, StackExport, validate,
@@ -545,12 +547,13 @@ fn validation_level(level: Option<String>) -> Result<ValidationLevel, CliError> 
 }
 
 /// Validates `stack` at `level`, building its secrets manager only when the
-/// level needs one.
+/// level needs one. Returns the manager (if built) and what validation
+/// fetched, so that resolution does not fetch it again.
 pub(crate) async fn validate_stack(
     project: &Project,
     stack: &LoadedStack,
     level: ValidationLevel,
-) -> Result<Option<Arc<dyn SecretsManager>>, CliError> {
+) -> Result<(Option<Arc<dyn SecretsManager>>, Validated), CliError> {
     let has_references = stack_references(stack).is_ok_and(|r| !r.is_empty());
     let manager = match stack.component(ComponentType::SecretsManager) {
         Some(_) if level != ValidationLevel::None && has_references => {
@@ -558,15 +561,15 @@ pub(crate) async fn validate_stack(
         }
         _ => None,
     };
-    validate(
+    let validated = validate(
         stack,
         project.catalog(),
         manager.as_deref(),
         level,
-        DEFAULT_CONCURRENCY,
+        concurrency_from_env()?,
     )
     .await?;
-    Ok(manager)
+    Ok((manager, validated))
 }
 
 async fn stack_command(command: StackCommand) -> Result<u8, CliError> {
@@ -778,14 +781,7 @@ async fn register_secrets(
     skip_existing: bool,
 ) -> Result<(), CliError> {
     let references = stack_references(stack)?;
-    let mut wanted: BTreeMap<SecretName, BTreeSet<SecretKey>> = BTreeMap::new();
-    for found in &references {
-        wanted
-            .entry(found.reference.name.clone())
-            .or_default()
-            .insert(found.reference.key.clone());
-    }
-    if wanted.is_empty() {
+    if references.is_empty() {
         status(&format!(
             "Stack '{}' refers to no secrets; nothing to register.",
             stack.stack.name
@@ -793,22 +789,13 @@ async fn register_secrets(
         return Ok(());
     }
     let manager = stack_manager(project, stack)?;
-    let mut plan: Vec<(SecretName, bool, Vec<SecretKey>)> = Vec::new();
-    for (name, keys) in wanted {
-        match manager.find_secret(&name).await? {
-            None => plan.push((name, true, keys.into_iter().collect())),
-            Some(_) if skip_existing => {}
-            Some(secret) => {
-                let missing: Vec<SecretKey> = keys
-                    .into_iter()
-                    .filter(|k| secret.get(k.as_str()).is_none())
-                    .collect();
-                if !missing.is_empty() {
-                    plan.push((name, false, missing));
-                }
-            }
-        }
-    }
+    let plan = plan_register_secrets(
+        stack,
+        manager.as_ref(),
+        skip_existing,
+        concurrency_from_env()?,
+    )
+    .await?;
     if plan.is_empty() {
         status(&format!(
             "Every secret and key stack '{}' refers to exists.",
@@ -820,7 +807,7 @@ async fn register_secrets(
         "stack register-secrets",
         "register the secrets with `keystack secrets-manager secret register NAME --KEY=VALUE`",
     )?;
-    for (name, create, keys) in plan {
+    for PlannedSecret { name, create, keys } in plan {
         status(&format!(
             "{} '{name}': enter {} (not shown).",
             if create { "New secret" } else { "Secret" },

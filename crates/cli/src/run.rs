@@ -6,8 +6,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 
 use keystack_secrets_core::ValidationLevel;
-use keystack_stack::validate::{DEFAULT_CONCURRENCY, stack_references};
-use keystack_stack::{Project, resolve};
+use keystack_stack::Project;
+use keystack_stack::validate::{concurrency_from_env, resolve_validated, stack_references};
 
 use crate::args::RunArgs;
 use crate::commands::{selected_stack, stack_manager, validate_stack};
@@ -25,11 +25,19 @@ pub(crate) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
         None => selected_stack(project)?,
     };
     let level = ValidationLevel::from_env().map_err(|e| CliError::usage(e.to_string()))?;
-    let mut manager = validate_stack(project, &stack, level).await?;
+    let (mut manager, validated) = validate_stack(project, &stack, level).await?;
     if manager.is_none() && !stack_references(&stack)?.is_empty() {
         manager = Some(stack_manager(project, &stack)?);
     }
-    let resolved = resolve(&stack, manager.as_deref(), DEFAULT_CONCURRENCY).await?;
+    // What validation fetched is reused: at SECRET_AND_KEY_EXISTS, running
+    // costs no call beyond validation's.
+    let resolved = resolve_validated(
+        &stack,
+        manager.as_deref(),
+        validated,
+        concurrency_from_env()?,
+    )
+    .await?;
     let mut masks: Vec<Vec<u8>> = resolved
         .secret_values
         .iter()

@@ -3,6 +3,7 @@
 //! reference grammar, the validation level, and (with the `conformance`
 //! feature) the behaviour suite every backend runs.
 
+pub mod counting;
 mod error;
 mod manager;
 pub mod memory;
@@ -15,6 +16,8 @@ mod value;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use error::{BoxError, Error, Result};
 pub use manager::{Capabilities, ManagerInfo, SecretsManager, SecretsManagerExt};

@@ -206,6 +206,16 @@ pub enum StackError {
         /// The flavors that are.
         available: String,
     },
+    /// An environment variable holds a value Keystack cannot use.
+    #[error("{var}=\"{shown}\" is not valid: {problem}")]
+    InvalidEnvironment {
+        /// The variable.
+        var: &'static str,
+        /// Its value, escaped and shortened.
+        shown: String,
+        /// What is wrong and what is allowed.
+        problem: String,
+    },
     /// Validation found problems.
     #[error("{0}")]
     Validation(ValidationReport),

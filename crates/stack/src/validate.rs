@@ -5,7 +5,7 @@ use std::fmt;
 
 use futures::StreamExt;
 use keystack_secrets_core::{
-    Error, Secret, SecretName, SecretValue, SecretsManager, Template, ValidationLevel,
+    Error, Secret, SecretKey, SecretName, SecretValue, SecretsManager, Template, ValidationLevel,
 };
 
 use crate::StackError;
@@ -14,8 +14,60 @@ use crate::model::{AttributeValue, FoundReference};
 use crate::project::LoadedStack;
 
 /// How many secrets are fetched at once by default. Validation against a
-/// remote manager is latency-bound, so this is well above the core count.
-pub const DEFAULT_CONCURRENCY: usize = 16;
+/// remote manager is latency-bound (each get is a round trip), so this is
+/// well above the core count; see docs/performance.md for the measurements
+/// behind the number.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// The environment variable that overrides [`DEFAULT_CONCURRENCY`].
+pub const CONCURRENCY_ENV: &str = "KEYSTACK_CONCURRENCY";
+
+/// The most fetches in flight that [`CONCURRENCY_ENV`] may ask for.
+pub const MAX_CONCURRENCY: usize = 256;
+
+/// How many secrets to fetch at once: [`CONCURRENCY_ENV`] if set (1 to
+/// [`MAX_CONCURRENCY`]), else [`DEFAULT_CONCURRENCY`].
+pub fn concurrency_from_env() -> Result<usize, StackError> {
+    concurrency_from_lookup(|var| std::env::var(var).ok())
+}
+
+/// [`concurrency_from_env`] over any variable lookup (for tests and embedders).
+pub fn concurrency_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<usize, StackError> {
+    let Some(value) = lookup(CONCURRENCY_ENV).filter(|v| !v.trim().is_empty()) else {
+        return Ok(DEFAULT_CONCURRENCY);
+    };
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(StackError::InvalidEnvironment {
+            var: CONCURRENCY_ENV,
+            shown: value
+                .chars()
+                .take(32)
+                .flat_map(char::escape_debug)
+                .collect(),
+            problem: format!(
+                "give a whole number of secrets to fetch at once, from 1 to {MAX_CONCURRENCY} \
+                 (default {DEFAULT_CONCURRENCY})"
+            ),
+        }),
+    }
+}
+
+/// What validation fetched, so that resolution does not fetch it again:
+/// after `SECRET_AND_KEY_EXISTS` validation, `run` costs no further call.
+#[derive(Debug, Default)]
+pub struct Validated {
+    fetched: BTreeMap<SecretName, Secret>,
+}
+
+impl Validated {
+    /// The secrets validation read (redacted in `Debug`).
+    pub fn fetched(&self) -> &BTreeMap<SecretName, Secret> {
+        &self.fetched
+    }
+}
 
 /// One problem found by validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +128,7 @@ pub async fn validate(
     manager: Option<&dyn SecretsManager>,
     level: ValidationLevel,
     concurrency: usize,
-) -> Result<(), StackError> {
+) -> Result<Validated, StackError> {
     let name = &stack.stack.name;
     let mut problems = Vec::new();
     for component in &stack.components {
@@ -125,11 +177,15 @@ pub async fn validate(
             ),
         });
     }
+    let mut validated = Validated::default();
     if let Some(manager) = manager {
-        problems.extend(check_secrets(name, &references, manager, level, concurrency).await?);
+        let (found, fetched) =
+            check_secrets(name, &references, manager, level, concurrency).await?;
+        problems.extend(found);
+        validated.fetched = fetched;
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(validated)
     } else {
         Err(StackError::Validation(ValidationReport {
             stack: name.clone(),
@@ -144,7 +200,7 @@ async fn check_secrets(
     manager: &dyn SecretsManager,
     level: ValidationLevel,
     concurrency: usize,
-) -> Result<Vec<Problem>, StackError> {
+) -> Result<(Vec<Problem>, BTreeMap<SecretName, Secret>), StackError> {
     let missing_secret = |found: &FoundReference| Problem {
         location: location(stack, found),
         message: format!(
@@ -154,19 +210,20 @@ async fn check_secrets(
         ),
     };
     match level {
-        ValidationLevel::None => Ok(Vec::new()),
+        ValidationLevel::None => Ok((Vec::new(), BTreeMap::new())),
         ValidationLevel::SecretExists => {
             let names: BTreeSet<SecretName> =
                 manager.list_secret_names().await?.into_iter().collect();
-            Ok(references
+            let problems = references
                 .iter()
                 .filter(|f| !names.contains(&f.reference.name))
                 .map(missing_secret)
-                .collect())
+                .collect();
+            Ok((problems, BTreeMap::new()))
         }
         ValidationLevel::SecretAndKeyExists => {
             let secrets = fetch_secrets(references, manager, concurrency).await?;
-            Ok(references
+            let problems = references
                 .iter()
                 .filter_map(|found| match secrets.get(&found.reference.name) {
                     None => Some(missing_secret(found)),
@@ -185,7 +242,8 @@ async fn check_secrets(
                     }),
                     Some(_) => None,
                 })
-                .collect())
+                .collect();
+            Ok((problems, secrets))
         }
     }
 }
@@ -198,24 +256,92 @@ pub async fn fetch_secrets(
     concurrency: usize,
 ) -> Result<BTreeMap<SecretName, Secret>, StackError> {
     let names: BTreeSet<&SecretName> = references.iter().map(|f| &f.reference.name).collect();
-    let results: Vec<Result<Option<Secret>, Error>> = futures::stream::iter(names)
+    fetch_named(names, manager, concurrency).await
+}
+
+async fn fetch_named(
+    names: BTreeSet<&SecretName>,
+    manager: &dyn SecretsManager,
+    concurrency: usize,
+) -> Result<BTreeMap<SecretName, Secret>, StackError> {
+    // Results come back as they finish; the first error other than "not
+    // found" ends the fetch (the calls still in flight are dropped).
+    let mut results = futures::stream::iter(names)
         .map(|name| async move {
             match manager.get_secret(name).await {
-                Ok(secret) => Ok(Some(secret)),
-                Err(e) if e.is_not_found() => Ok(None),
+                Ok(secret) => Ok((name, Some(secret))),
+                Err(e) if e.is_not_found() => Ok((name, None)),
                 Err(e) => Err(e),
             }
         })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+        .buffer_unordered(concurrency.max(1));
     let mut secrets = BTreeMap::new();
-    for result in results {
-        if let Some(secret) = result? {
-            secrets.insert(secret.name().clone(), secret);
+    while let Some(result) = results.next().await {
+        if let (name, Some(secret)) = result? {
+            // Keyed by the name asked for: a case-insensitive backend may
+            // answer with another spelling.
+            secrets.insert(name.clone(), secret);
         }
     }
     Ok(secrets)
+}
+
+/// One secret `stack register-secrets` has to ask values for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSecret {
+    /// The secret.
+    pub name: SecretName,
+    /// Whether it does not exist yet (else keys are added to it).
+    pub create: bool,
+    /// The keys the stack refers to that it lacks, sorted.
+    pub keys: Vec<SecretKey>,
+}
+
+/// Plans `stack register-secrets`: every secret the stack refers to that is
+/// missing, and every existing secret that lacks keys the stack refers to
+/// (unless `skip_existing`). Costs one get per distinct secret, `concurrency`
+/// at a time: the same as `SECRET_AND_KEY_EXISTS` validation.
+pub async fn plan_register_secrets(
+    stack: &LoadedStack,
+    manager: &dyn SecretsManager,
+    skip_existing: bool,
+    concurrency: usize,
+) -> Result<Vec<PlannedSecret>, StackError> {
+    let references = stack_references(stack)?;
+    let mut wanted: BTreeMap<&SecretName, BTreeSet<&SecretKey>> = BTreeMap::new();
+    for found in &references {
+        wanted
+            .entry(&found.reference.name)
+            .or_default()
+            .insert(&found.reference.key);
+    }
+    let existing = fetch_named(wanted.keys().copied().collect(), manager, concurrency).await?;
+    let mut plan = Vec::new();
+    for (name, keys) in wanted {
+        match existing.get(name) {
+            None => plan.push(PlannedSecret {
+                name: name.clone(),
+                create: true,
+                keys: keys.into_iter().cloned().collect(),
+            }),
+            Some(_) if skip_existing => {}
+            Some(secret) => {
+                let keys: Vec<SecretKey> = keys
+                    .into_iter()
+                    .filter(|k| secret.get(k.as_str()).is_none())
+                    .cloned()
+                    .collect();
+                if !keys.is_empty() {
+                    plan.push(PlannedSecret {
+                        name: name.clone(),
+                        create: false,
+                        keys,
+                    });
+                }
+            }
+        }
+    }
+    Ok(plan)
 }
 
 /// A component with every reference replaced by its value.
@@ -271,25 +397,44 @@ impl ResolvedStack {
 }
 
 /// Replaces every reference of the stack by its value, fetching each
-/// distinct secret once. Run [`validate`] first for a full report; this
-/// stops at the first missing secret or key.
+/// distinct secret once. Run [`validate`] first for a full report (and use
+/// [`resolve_validated`] to reuse what it fetched); this stops at the first
+/// missing secret or key.
 pub async fn resolve(
     stack: &LoadedStack,
     manager: Option<&dyn SecretsManager>,
     concurrency: usize,
 ) -> Result<ResolvedStack, StackError> {
+    resolve_validated(stack, manager, Validated::default(), concurrency).await
+}
+
+/// [`resolve`] after [`validate`]: the secrets validation already fetched
+/// are used as they are, and only the others are fetched.
+pub async fn resolve_validated(
+    stack: &LoadedStack,
+    manager: Option<&dyn SecretsManager>,
+    validated: Validated,
+    concurrency: usize,
+) -> Result<ResolvedStack, StackError> {
     let references = stack_references(stack)?;
-    let secrets = match manager {
-        Some(manager) if !references.is_empty() => {
-            fetch_secrets(&references, manager, concurrency).await?
+    let mut secrets = validated.fetched;
+    let missing: BTreeSet<&SecretName> = references
+        .iter()
+        .map(|f| &f.reference.name)
+        .filter(|name| !secrets.contains_key(*name))
+        .collect();
+    match manager {
+        Some(manager) if !missing.is_empty() => {
+            let fetched = fetch_named(missing, manager, concurrency).await?;
+            secrets.extend(fetched);
         }
-        None if !references.is_empty() => {
+        None if !missing.is_empty() => {
             return Err(StackError::NoSecretsManager {
                 stack: stack.stack.name.clone(),
             });
         }
-        _ => BTreeMap::new(),
-    };
+        _ => {}
+    }
     let mut secret_values = Vec::new();
     let mut components = Vec::new();
     for component in &stack.components {
@@ -339,60 +484,26 @@ pub async fn resolve(
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
-    use async_trait::async_trait;
+    use keystack_secrets_core::counting::{Calls, CountingManager};
     use keystack_secrets_core::memory::InMemorySecretsManager;
-    use keystack_secrets_core::{ManagerInfo, Result, SecretPatch};
+    use keystack_secrets_core::testkit::LatencyManager;
 
     use super::*;
     use crate::model::{Component, Stack};
 
-    /// Counts calls and the most calls in flight at once; gets take a while
-    /// so that concurrent calls overlap.
-    #[derive(Debug, Default)]
-    struct Counting {
-        inner: InMemorySecretsManager,
-        lists: AtomicUsize,
-        gets: AtomicUsize,
-        in_flight: AtomicUsize,
-        peak: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl SecretsManager for Counting {
-        fn info(&self) -> ManagerInfo {
-            self.inner.info()
-        }
-        async fn register_secret(&self, secret: &Secret) -> Result<()> {
-            self.inner.register_secret(secret).await
-        }
-        async fn get_secret(&self, name: &SecretName) -> Result<Secret> {
-            self.gets.fetch_add(1, Ordering::SeqCst);
-            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            self.peak.fetch_max(now, Ordering::SeqCst);
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            self.inner.get_secret(name).await
-        }
-        async fn list_secret_names(&self) -> Result<Vec<SecretName>> {
-            self.lists.fetch_add(1, Ordering::SeqCst);
-            self.inner.list_secret_names().await
-        }
-        async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
-            self.inner.update_secret(name, patch).await
-        }
-        async fn delete_secret(&self, name: &SecretName) -> Result<()> {
-            self.inner.delete_secret(name).await
-        }
-        async fn delete_all_secrets(&self) -> Result<usize> {
-            self.inner.delete_all_secrets().await
-        }
+    /// What the tests talk to: a 50 ms-latency manager, counted.
+    struct Fixture {
+        stack: LoadedStack,
+        catalog: Catalog,
+        latency: Arc<LatencyManager>,
+        counting: CountingManager,
     }
 
     /// A stack whose tracker (a user flavor with 200 attributes) refers to
     /// 50 secrets, 4 keys each; secret 49 is left unregistered.
-    async fn fixture() -> (LoadedStack, Catalog, Arc<Counting>) {
+    async fn fixture() -> Fixture {
         let mut catalog = Catalog::builtin();
         let mut flavor = String::from(
             "flavors:\n  - type: experiment_tracker\n    name: many\n    attributes:\n",
@@ -414,15 +525,12 @@ mod tests {
             flavor: "many".into(),
             attributes,
         };
-        let manager = Arc::new(Counting::default());
+        let memory = Arc::new(InMemorySecretsManager::new());
         for i in 0..49 {
-            let pairs: Vec<(String, String)> = (0..4)
-                .map(|k| (format!("k{k}"), format!("v{i}-{k}")))
-                .collect();
-            let secret =
-                Secret::arbitrary(SecretName::new(format!("s{i}")).unwrap(), pairs).unwrap();
-            manager.register_secret(&secret).await.unwrap();
+            memory.register_secret(&secret(i)).await.unwrap();
         }
+        let latency = Arc::new(LatencyManager::new(memory, Duration::from_millis(50)));
+        let counting = CountingManager::new(latency.clone());
         let secrets_manager = Component {
             component_type: ComponentType::SecretsManager,
             name: "sm".into(),
@@ -440,51 +548,56 @@ mod tests {
             },
             components: vec![tracker, secrets_manager],
         };
-        (stack, catalog, manager)
+        Fixture {
+            stack,
+            catalog,
+            latency,
+            counting,
+        }
     }
 
-    async fn run(level: ValidationLevel) -> (Option<ValidationReport>, Arc<Counting>) {
-        let (stack, catalog, manager) = fixture().await;
-        let result = validate(
-            &stack,
-            &catalog,
-            Some(manager.as_ref()),
+    fn secret(i: usize) -> Secret {
+        Secret::arbitrary(
+            SecretName::new(format!("s{i}")).unwrap(),
+            (0..4).map(|k| (format!("k{k}"), format!("v{i}-{k}"))),
+        )
+        .unwrap()
+    }
+
+    async fn check(f: &Fixture, level: ValidationLevel) -> Result<Validated, ValidationReport> {
+        match validate(
+            &f.stack,
+            &f.catalog,
+            Some(&f.counting),
             level,
             DEFAULT_CONCURRENCY,
         )
-        .await;
-        let report = match result {
-            Ok(()) => None,
-            Err(StackError::Validation(report)) => Some(report),
+        .await
+        {
+            Ok(validated) => Ok(validated),
+            Err(StackError::Validation(report)) => Err(report),
             Err(other) => panic!("{other}"),
-        };
-        (report, manager)
+        }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn none_asks_nothing() {
-        let (report, m) = run(ValidationLevel::None).await;
-        assert!(report.is_none());
-        assert_eq!(
-            (
-                m.lists.load(Ordering::SeqCst),
-                m.gets.load(Ordering::SeqCst)
-            ),
-            (0, 0)
-        );
+        let f = fixture().await;
+        assert!(check(&f, ValidationLevel::None).await.is_ok());
+        assert_eq!(f.counting.calls(), Calls::default());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn secret_exists_makes_one_listing() {
-        let (report, m) = run(ValidationLevel::SecretExists).await;
+        let f = fixture().await;
+        let report = check(&f, ValidationLevel::SecretExists).await.unwrap_err();
         assert_eq!(
-            (
-                m.lists.load(Ordering::SeqCst),
-                m.gets.load(Ordering::SeqCst)
-            ),
-            (1, 0)
+            f.counting.calls(),
+            Calls {
+                list: 1,
+                ..Calls::default()
+            }
         );
-        let report = report.unwrap();
         assert_eq!(
             report.problems.len(),
             4,
@@ -497,44 +610,198 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn secret_and_key_exists_gets_each_secret_once_concurrently() {
-        let (report, m) = run(ValidationLevel::SecretAndKeyExists).await;
+        let f = fixture().await;
+        let started = tokio::time::Instant::now();
+        let report = check(&f, ValidationLevel::SecretAndKeyExists)
+            .await
+            .unwrap_err();
+        // Virtual time (the clock is paused and jumps to each timer): what
+        // is measured is how the calls were scheduled, not this machine.
+        let elapsed = started.elapsed();
         assert_eq!(
-            (
-                m.lists.load(Ordering::SeqCst),
-                m.gets.load(Ordering::SeqCst)
-            ),
-            (0, 50)
+            f.counting.calls(),
+            Calls {
+                get: 50,
+                ..Calls::default()
+            }
         );
-        let peak = m.peak.load(Ordering::SeqCst);
+        let peak = f.latency.peak_in_flight();
         assert!(
-            peak > 1 && peak <= DEFAULT_CONCURRENCY,
+            (12..=DEFAULT_CONCURRENCY).contains(&peak),
             "peak in-flight gets: {peak}"
         );
-        assert_eq!(report.unwrap().problems.len(), 4);
+        assert!(
+            elapsed < Duration::from_millis(250),
+            "50 gets at 50 ms each took {elapsed:?} of scheduled time"
+        );
+        assert_eq!(report.problems.len(), 4);
     }
 
-    #[tokio::test]
-    async fn resolution_replaces_embedded_references_and_redacts() {
-        let (stack, catalog, manager) = fixture().await;
-        manager
-            .register_secret(
-                &Secret::arbitrary(
-                    SecretName::new("s49").unwrap(),
-                    (0..4).map(|k| (format!("k{k}"), format!("v49-{k}"))),
-                )
-                .unwrap(),
-            )
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_is_a_bound() {
+        let f = fixture().await;
+        fetch_secrets(&stack_references(&f.stack).unwrap(), &f.counting, 3)
             .await
             .unwrap();
-        let resolved = resolve(&stack, Some(manager.as_ref()), 4).await.unwrap();
+        assert_eq!(f.latency.peak_in_flight(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn resolution_after_validation_costs_no_call_at_secret_and_key_exists() {
+        let f = fixture().await;
+        f.counting.register_secret(&secret(49)).await.unwrap();
+        let validated = check(&f, ValidationLevel::SecretAndKeyExists)
+            .await
+            .unwrap();
+        let after_validation = f.counting.calls();
+        let resolved = resolve_validated(&f.stack, Some(&f.counting), validated, 4)
+            .await
+            .unwrap();
+        assert_eq!(
+            f.counting.calls(),
+            after_validation,
+            "no call after validation"
+        );
         let attrs = &resolved.components[0].attributes;
         assert_eq!(attrs["a0"].expose(), "x-v0-0");
         assert_eq!(attrs["a199"].expose(), "x-v49-3");
         assert!(!format!("{resolved:?}").contains("v0-0"));
-        assert_eq!(manager.gets.load(Ordering::SeqCst), 50);
-        let env = resolved.environment(&catalog);
+        let env = resolved.environment(&f.catalog);
         assert_eq!(env[0].0, "KEYSTACK_STACK");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn resolution_at_lower_levels_gets_each_secret_once() {
+        for level in [ValidationLevel::None, ValidationLevel::SecretExists] {
+            let f = fixture().await;
+            f.counting.register_secret(&secret(49)).await.unwrap();
+            let validated = check(&f, level).await.unwrap();
+            let before = f.counting.calls();
+            resolve_validated(&f.stack, Some(&f.counting), validated, 8)
+                .await
+                .unwrap();
+            assert_eq!(
+                f.counting.calls() - before,
+                Calls {
+                    get: 50,
+                    ..Calls::default()
+                },
+                "{level}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn register_secrets_plan_costs_one_get_per_secret() {
+        let f = fixture().await;
+        // The stack refers to keys k1 and k3 of s3 (and of s49); s3 lacks k3.
+        f.counting
+            .delete_secret(&SecretName::new("s3").unwrap())
+            .await
+            .unwrap();
+        f.counting
+            .register_secret(
+                &Secret::arbitrary(SecretName::new("s3").unwrap(), [("k0", "a"), ("k1", "b")])
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let before = f.counting.calls();
+        let plan = plan_register_secrets(&f.stack, &f.counting, false, DEFAULT_CONCURRENCY)
+            .await
+            .unwrap();
+        assert_eq!(
+            f.counting.calls() - before,
+            Calls {
+                get: 50,
+                ..Calls::default()
+            }
+        );
+        let names: Vec<(&str, bool, usize)> = plan
+            .iter()
+            .map(|p| (p.name.as_str(), p.create, p.keys.len()))
+            .collect();
+        assert_eq!(names, [("s3", false, 1), ("s49", true, 2)]);
+        let skipping = plan_register_secrets(&f.stack, &f.counting, true, DEFAULT_CONCURRENCY)
+            .await
+            .unwrap();
+        assert_eq!(skipping.len(), 1);
+        assert_eq!(skipping[0].name.as_str(), "s49");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_fetch_stops_early() {
+        let f = fixture().await;
+        let broken = CountingManager::new(Arc::new(Unreachable));
+        let err = fetch_secrets(&stack_references(&f.stack).unwrap(), &broken, 4)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("unreachable"), "{err}");
+        assert!(broken.calls().get < 50, "{}", broken.calls());
+    }
+
+    #[test]
+    fn concurrency_comes_from_the_environment() {
+        let env = |v: &'static str| move |_: &str| Some(v.to_owned());
+        assert_eq!(
+            concurrency_from_lookup(|_| None).unwrap(),
+            DEFAULT_CONCURRENCY
+        );
+        assert_eq!(
+            concurrency_from_lookup(env("")).unwrap(),
+            DEFAULT_CONCURRENCY
+        );
+        assert_eq!(concurrency_from_lookup(env(" 4 ")).unwrap(), 4);
+        for bad in ["0", "257", "-1", "many", "1e3"] {
+            let err = concurrency_from_lookup(env(bad)).unwrap_err().to_string();
+            assert!(
+                err.contains("KEYSTACK_CONCURRENCY") && err.contains("from 1 to 256"),
+                "{err}"
+            );
+        }
+    }
+
+    /// A manager whose every call fails as unreachable.
+    #[derive(Debug)]
+    struct Unreachable;
+
+    #[async_trait::async_trait]
+    impl SecretsManager for Unreachable {
+        fn info(&self) -> keystack_secrets_core::ManagerInfo {
+            InMemorySecretsManager::new().info()
+        }
+        async fn register_secret(&self, _: &Secret) -> keystack_secrets_core::Result<()> {
+            Err(down())
+        }
+        async fn get_secret(&self, _: &SecretName) -> keystack_secrets_core::Result<Secret> {
+            tokio::task::yield_now().await;
+            Err(down())
+        }
+        async fn list_secret_names(&self) -> keystack_secrets_core::Result<Vec<SecretName>> {
+            Err(down())
+        }
+        async fn update_secret(
+            &self,
+            _: &SecretName,
+            _: &keystack_secrets_core::SecretPatch,
+        ) -> keystack_secrets_core::Result<Secret> {
+            Err(down())
+        }
+        async fn delete_secret(&self, _: &SecretName) -> keystack_secrets_core::Result<()> {
+            Err(down())
+        }
+        async fn delete_all_secrets(&self) -> keystack_secrets_core::Result<usize> {
+            Err(down())
+        }
+    }
+
+    fn down() -> Error {
+        Error::Unavailable {
+            backend: "test",
+            message: "the service is unreachable".into(),
+            source: None,
+        }
     }
 }

@@ -208,3 +208,26 @@ fn validation_reports_every_problem_at_once() {
         .err_has("runs elsewhere")
         .err_has("secret 'missing', which does not exist");
 }
+
+#[test]
+fn concurrency_is_configurable_and_checked() {
+    let s = Sandbox::new();
+    s.register_mlflow_secret();
+    s.register_mlflow_tracker();
+    s.run(&[
+        "stack", "register", "st", "-o", "default", "-a", "default", "-x", "default", "-e",
+        "mlflow", "--set",
+    ])
+    .ok();
+    s.run_env(&["stack", "validate"], &[("KEYSTACK_CONCURRENCY", "1")])
+        .ok();
+    for bad in ["0", "lots"] {
+        s.run_env(&["stack", "validate"], &[("KEYSTACK_CONCURRENCY", bad)])
+            .fails(2)
+            .err_has("KEYSTACK_CONCURRENCY")
+            .err_has("from 1 to 256");
+        s.run_env(&["run", "--", "true"], &[("KEYSTACK_CONCURRENCY", bad)])
+            .fails(2)
+            .err_has("KEYSTACK_CONCURRENCY");
+    }
+}
