@@ -1,26 +1,176 @@
-//! `cargo xtask bench`: medians of the `keystack` binary on seeded local
-//! stores, then the criterion benchmarks of the libraries.
+//! `cargo xtask bench [--quick]`: the `keystack` binary on local stores of
+//! 10 and 10,000 secrets, validation against a 50 ms-latency manager and
+//! against moto (wall time and backend calls), and the criterion benchmarks
+//! of the libraries, gathered into one markdown table with the targets of
+//! docs/performance.md (printed, and written to `target/bench/report.md`).
+//!
+//! `--quick` keeps the benchmarks working in CI: debug build, 3 runs per
+//! command, 300 secrets instead of 10,000, criterion's shortest settings.
+//! Its figures are not comparable with the targets.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{cargo, project_root, step};
+use crate::{cargo, emulators, project_root, step};
 
-const RUNS: usize = 21;
+/// How a run is set up.
+struct Mode {
+    quick: bool,
+    /// Timed runs per command (after one warm-up run).
+    runs: usize,
+    /// Secrets in the "large" store.
+    large: usize,
+}
+
+impl Mode {
+    fn profile(&self) -> &'static str {
+        if self.quick { "dev" } else { "release" }
+    }
+
+    fn binaries(&self) -> PathBuf {
+        target_dir().join(if self.quick { "debug" } else { "release" })
+    }
+}
+
+/// One line of the report.
+struct Row {
+    what: String,
+    median: String,
+    calls: String,
+    target: Option<Target>,
+}
+
+/// A target from issue 9 / docs/performance.md.
+#[derive(Clone, Copy)]
+enum Target {
+    AtMostMs(f64),
+    AtLeastMbPerS(f64),
+}
+
+impl Row {
+    fn time(what: impl Into<String>, time: Duration, target: Option<f64>) -> Self {
+        Row {
+            what: what.into(),
+            median: format!("{:.1} ms", ms(time)),
+            calls: String::new(),
+            target: target.map(Target::AtMostMs),
+        }
+    }
+
+    fn verdict(&self) -> String {
+        let Some(target) = self.target else {
+            return String::new();
+        };
+        let value: f64 = self
+            .median
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        match target {
+            Target::AtMostMs(max) => {
+                format!("≤ {max} ms {}", if value <= max { "✓" } else { "✗" })
+            }
+            Target::AtLeastMbPerS(min) => {
+                format!("≥ {min} MB/s {}", if value >= min { "✓" } else { "✗" })
+            }
+        }
+    }
+}
+
+fn ms(time: Duration) -> f64 {
+    time.as_secs_f64() * 1000.0
+}
 
 pub(crate) fn bench(args: &[String]) -> Result<(), String> {
-    let which = args.first().map(String::as_str);
-    if matches!(which, None | Some("cli")) {
-        cli()?;
+    let quick = args.iter().any(|a| a == "--quick");
+    if let Some(other) = args.iter().find(|a| *a != "--quick") {
+        return Err(format!(
+            "unknown bench argument {other:?}; usage: cargo xtask bench [--quick]"
+        ));
     }
-    if matches!(which, None | Some("lib")) {
-        let mut bench = cargo();
-        bench.args(["bench", "--workspace", "--bench", "local_store", "--"]);
-        bench.args(args.iter().skip(1));
-        step("cargo bench", bench)?;
-    }
+    let mode = Mode {
+        quick,
+        runs: if quick { 3 } else { 21 },
+        large: if quick { 300 } else { 10_000 },
+    };
+    let started = Instant::now();
+
+    let mut build = cargo();
+    build.args(["build", "--quiet", "--locked", "--profile", mode.profile()]);
+    build.args(["-p", "keystack-cli", "--bin", "keystack"]);
+    build.args(["-p", "keystack-secrets-local", "--example", "seed"]);
+    step("build the binaries", build)?;
+
+    let mut rows = cli_rows(&mode)?;
+    rows.extend(validation_rows(&mode)?);
+    rows.extend(library_rows(&mode)?);
+
+    let report = report(&mode, &rows);
+    println!("\n{report}");
+    let out = target_dir().join("bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("report.md"), &report).map_err(|e| e.to_string())?;
+    eprintln!(
+        "xtask: bench done in {:.0}s (also written to {})",
+        started.elapsed().as_secs_f64(),
+        out.join("report.md").display()
+    );
     Ok(())
+}
+
+fn report(mode: &Mode, rows: &[Row]) -> String {
+    let mut report = String::new();
+    let _ = writeln!(report, "{}\n", machine());
+    if mode.quick {
+        report.push_str(
+            "**--quick run: debug build, 3 runs, 300 secrets for the large store. \
+             These figures only show that the benchmarks work; compare `cargo xtask bench` \
+             (release) with the targets.**\n\n",
+        );
+    }
+    let _ = writeln!(
+        report,
+        "| benchmark | median | backend calls | target |\n|---|---|---|---|"
+    );
+    for row in rows {
+        let _ = writeln!(
+            report,
+            "| {} | {} | {} | {} |",
+            row.what,
+            row.median,
+            row.calls,
+            if mode.quick {
+                String::new()
+            } else {
+                row.verdict()
+            }
+        );
+    }
+    report
+}
+
+/// The machine, for the report's header.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim())
+        .to_owned();
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(String::from("?"), |kib| {
+            format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
+    format!("Machine: {model}, {cores} cores available, {memory} RAM; Linux; medians.")
 }
 
 fn target_dir() -> PathBuf {
@@ -28,12 +178,26 @@ fn target_dir() -> PathBuf {
         .map_or_else(|| project_root().join("target"), PathBuf::from)
 }
 
+/// A project folder with its own home and data folders, for the binary.
 struct Sandbox {
     dir: PathBuf,
     binary: PathBuf,
+    runs: usize,
 }
 
 impl Sandbox {
+    fn new(mode: &Mode, name: &str) -> Result<Self, String> {
+        let dir =
+            std::env::temp_dir().join(format!("keystack-bench-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        Ok(Self {
+            dir,
+            binary: mode.binaries().join("keystack"),
+            runs: mode.runs,
+        })
+    }
+
     fn command(&self, program: &Path) -> Command {
         let mut command = Command::new(program);
         command
@@ -42,117 +206,190 @@ impl Sandbox {
             .env("KEYSTACK_DATA_DIR", self.dir.join("data"))
             .env_remove("KEYSTACK_SECRET_VALIDATION_LEVEL")
             .env_remove("KEYSTACK_LOCAL_KEY")
+            .env_remove("KEYSTACK_CONCURRENCY")
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         command
     }
 
     fn keystack(&self, args: &[&str]) -> Result<(), String> {
-        let status = self
+        let output = self
             .command(&self.binary)
             .args(args)
-            .status()
+            .output()
             .map_err(|e| e.to_string())?;
-        if status.success() {
+        if output.status.success() {
             Ok(())
         } else {
-            Err(format!("keystack {} failed", args.join(" ")))
+            Err(format!(
+                "keystack {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            ))
         }
     }
 
-    /// Median wall time of `keystack ARGS` over [`RUNS`] runs (after one warm-up).
-    fn median(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Duration, String> {
-        let mut times = Vec::with_capacity(RUNS);
-        for i in 0..=RUNS {
+    /// Median wall time of `keystack ARGS(i)` over the runs (after one
+    /// warm-up, run i = 0); `args` gets the run's number so that commands
+    /// that change the store can use a new name each time.
+    fn median(
+        &self,
+        args: impl Fn(usize) -> Vec<String>,
+        env: &[(&str, &str)],
+    ) -> Result<Duration, String> {
+        let mut times = Vec::with_capacity(self.runs);
+        for i in 0..=self.runs {
+            let args = args(i);
             let started = Instant::now();
-            let status = self
+            let output = self
                 .command(&self.binary)
-                .args(args)
+                .args(&args)
                 .envs(env.iter().copied())
-                .status()
+                .output()
                 .map_err(|e| e.to_string())?;
             let elapsed = started.elapsed();
-            if !status.success() {
-                return Err(format!("keystack {} failed", args.join(" ")));
+            if !output.status.success() {
+                return Err(format!(
+                    "keystack {} failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&output.stderr)
+                ));
             }
             if i > 0 {
                 times.push(elapsed);
             }
         }
         times.sort();
-        Ok(times[RUNS / 2])
+        Ok(times[times.len() / 2])
+    }
+
+    fn seed(&self, mode: &Mode, count: usize) -> Result<(), String> {
+        self.keystack(&["init"])?;
+        let store = self.dir.join("data/local");
+        eprintln!("==> seeding {count} secrets");
+        let status = self
+            .command(&mode.binaries().join("examples/seed"))
+            .args([
+                store.to_str().expect("temp paths are UTF-8"),
+                &count.to_string(),
+                "4",
+            ])
+            .stderr(Stdio::inherit())
+            .status()
+            .map_err(|e| e.to_string())?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err("seeding failed".into())
+        }
     }
 }
 
-fn cli() -> Result<(), String> {
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "keystack-cli",
-        "--bin",
-        "keystack",
-        "-p",
-        "keystack-secrets-local",
-        "--example",
-        "seed",
-    ]);
-    step("build release binaries", build)?;
-    let release = target_dir().join("release");
-    let dir = std::env::temp_dir().join(format!("keystack-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let sandbox = Sandbox {
-        dir: dir.clone(),
-        binary: release.join("keystack"),
-    };
-    let result = cli_rows(&sandbox, &release.join("examples/seed"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let rows = result?;
-    let mut report =
-        String::from("| command (release, median of 21 runs) | wall time |\n|---|---|\n");
-    for (what, time) in rows {
-        report.push_str(&format!(
-            "| {what} | {:.1} ms |\n",
-            time.as_secs_f64() * 1000.0
-        ));
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
-    println!("\n{report}");
-    let out = target_dir().join("bench");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("report.md"), &report).map_err(|e| e.to_string())?;
-    println!("(also written to {})", out.join("report.md").display());
-    Ok(())
 }
 
-fn cli_rows(s: &Sandbox, seed: &Path) -> Result<Vec<(String, Duration)>, String> {
+/// `10000` as `10,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| (*a).to_owned()).collect()
+}
+
+fn cli_rows(mode: &Mode) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
-    rows.push((
-        "`keystack --version`".to_owned(),
-        s.median(&["--version"], &[])?,
+    let s = Sandbox::new(mode, "start")?;
+    rows.push(Row::time(
+        "`keystack --version`",
+        s.median(|_| strings(&["--version"]), &[])?,
+        Some(3.0),
     ));
-    s.keystack(&["init"])?;
-    let store = s.dir.join("data/local");
-    eprintln!("==> seeding 10,000 secrets");
-    let status = s
-        .command(seed)
-        .args([store.to_str().unwrap(), "10000", "4"])
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err("seeding failed".into());
-    }
-    rows.push((
-        "`secret get` with 10,000 secrets stored".to_owned(),
-        s.median(&["secrets-manager", "secret", "get", "bench-05000"], &[])?,
-    ));
-    rows.push((
-        "`secret list` of 10,000 secrets".to_owned(),
-        s.median(&["secrets-manager", "secret", "list"], &[])?,
-    ));
+    drop(s);
 
-    // A stack with 200 references to 50 secrets, through a user flavor with 200 attributes.
+    for count in [10, mode.large] {
+        let s = Sandbox::new(mode, &format!("store{count}"))?;
+        s.seed(mode, count)?;
+        let large = count == mode.large;
+        let label = |what: &str| {
+            format!(
+                "`secret {what}`, {} secrets stored (local)",
+                thousands(count)
+            )
+        };
+        let secret = |args: &[&str]| {
+            let mut all = strings(&["secrets-manager", "secret"]);
+            all.extend(strings(args));
+            all
+        };
+        let middle = format!("bench-{:05}", count / 2);
+        rows.push(Row::time(
+            label("get"),
+            s.median(|_| secret(&["get", &middle]), &[])?,
+            large.then_some(15.0),
+        ));
+        rows.push(Row::time(
+            label("list"),
+            s.median(|_| secret(&["list"]), &[])?,
+            large.then_some(60.0),
+        ));
+        rows.push(Row::time(
+            label("update"),
+            s.median(
+                |i| secret(&["update", &middle, &format!("--k0=updated-{i}")]),
+                &[],
+            )?,
+            None,
+        ));
+        // Registers new secrets, then deletes exactly those: the store ends
+        // as it began.
+        rows.push(Row::time(
+            label("register"),
+            s.median(
+                |i| secret(&["register", &format!("new-{i}"), "--k0=a", "--k1=b"]),
+                &[],
+            )?,
+            large.then_some(25.0),
+        ));
+        rows.push(Row::time(
+            label("delete"),
+            s.median(|i| secret(&["delete", &format!("new-{i}"), "-y"]), &[])?,
+            None,
+        ));
+        if large {
+            stack_with_200_references(&s)?;
+            for level in ["NONE", "SECRET_EXISTS", "SECRET_AND_KEY_EXISTS"] {
+                rows.push(Row::time(
+                    format!(
+                        "`stack validate`, 200 refs / 50 secrets, {level} (local, {count} stored)"
+                    ),
+                    s.median(
+                        |_| strings(&["stack", "validate"]),
+                        &[("KEYSTACK_SECRET_VALIDATION_LEVEL", level)],
+                    )?,
+                    (level == "SECRET_AND_KEY_EXISTS").then_some(30.0),
+                ));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// A stack with 200 references to 50 seeded secrets, through a user flavor
+/// with 200 attributes.
+fn stack_with_200_references(s: &Sandbox) -> Result<(), String> {
     let flavors = s.dir.join(".keystack/flavors");
     std::fs::create_dir_all(&flavors).map_err(|e| e.to_string())?;
     let mut flavor =
@@ -160,12 +397,13 @@ fn cli_rows(s: &Sandbox, seed: &Path) -> Result<Vec<(String, Duration)>, String>
     let mut component =
         String::from("type: experiment_tracker\nname: bench\nflavor: bench\nattributes:\n");
     for i in 0..200 {
-        flavor.push_str(&format!("      - {{name: a{i}, sensitive: true}}\n"));
-        component.push_str(&format!(
-            "  a{i}: \"{{{{bench-{:05}.k{}}}}}\"\n",
+        let _ = writeln!(flavor, "      - {{name: a{i}, sensitive: true}}");
+        let _ = writeln!(
+            component,
+            "  a{i}: \"{{{{bench-{:05}.k{}}}}}\"",
             i % 50,
             i % 4
-        ));
+        );
     }
     std::fs::write(flavors.join("bench.yaml"), flavor).map_err(|e| e.to_string())?;
     let components = s.dir.join(".keystack/components/experiment_tracker");
@@ -174,15 +412,221 @@ fn cli_rows(s: &Sandbox, seed: &Path) -> Result<Vec<(String, Duration)>, String>
     s.keystack(&[
         "stack", "register", "bench", "-o", "default", "-a", "default", "-x", "default", "-e",
         "bench", "--set",
-    ])?;
-    for level in ["NONE", "SECRET_EXISTS", "SECRET_AND_KEY_EXISTS"] {
-        rows.push((
-            format!("`stack validate`, 200 refs / 50 secrets, {level}"),
-            s.median(
-                &["stack", "validate"],
-                &[("KEYSTACK_SECRET_VALIDATION_LEVEL", level)],
-            )?,
-        ));
+    ])
+}
+
+/// Runs the validation benchmark (crates/cli/benches/validation.rs) with moto
+/// up, and takes its rows.
+fn validation_rows(mode: &Mode) -> Result<Vec<Row>, String> {
+    eprintln!("==> emulators up");
+    let running = emulators::up()?;
+    let result = (|| {
+        for emulator in &running {
+            emulators::reset(emulator)?;
+        }
+        let mut bench = cargo();
+        bench.args(["bench", "--locked", "--profile", mode.profile()]);
+        bench.args(["-p", "keystack-cli", "--bench", "validation", "--"]);
+        if mode.quick {
+            bench.arg("--quick");
+        }
+        bench.envs(
+            emulators::env_vars(&running)
+                .iter()
+                .map(|(k, v)| (*k, v.as_str())),
+        );
+        eprintln!("==> validation benchmark");
+        let output = bench
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !output.status.success() {
+            return Err(format!(
+                "the validation benchmark failed ({})",
+                output.status
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    })();
+    eprintln!("==> emulators down");
+    emulators::down()?;
+    let table = result?;
+    let mut rows = Vec::new();
+    // | manager | level | concurrency | time | calls |
+    for line in table.lines().filter(|l| l.starts_with("| ")).skip(1) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let [manager, level, concurrency, time, calls] = cells[..] else {
+            continue;
+        };
+        let target = (manager.contains("50 ms")
+            && level == "SECRET_AND_KEY_EXISTS"
+            && time.contains("ms")
+            && !concurrency.is_empty())
+        .then_some(250.0);
+        rows.push(Row {
+            what: format!(
+                "validation (library), 200 refs / 50 secrets, {level}, {manager}, {concurrency} in flight"
+            ),
+            median: time.to_owned(),
+            calls: calls.to_owned(),
+            target: target
+                .filter(|_| concurrency.parse::<usize>().is_ok_and(|c| c >= 12))
+                .map(Target::AtMostMs),
+        });
+    }
+    if rows.is_empty() {
+        return Err("the validation benchmark printed no rows".into());
     }
     Ok(rows)
+}
+
+/// (criterion id, what it measures, divisor to get one operation, target)
+const CRITERION: &[(&str, &str, f64, Option<Target>)] = &[
+    (
+        "references/parse_1mib",
+        "reference parsing, 1 MiB component file (attribute values)",
+        1.0,
+        Some(Target::AtLeastMbPerS(100.0)),
+    ),
+    (
+        "yaml/load_1mib_with_references",
+        "YAML load + reference extraction, 1 MiB component file",
+        1.0,
+        None,
+    ),
+    (
+        "resolve/200_refs_50_secrets",
+        "resolution of a 200-reference stack (in-memory manager)",
+        1.0,
+        None,
+    ),
+    (
+        "local/register_1000",
+        "local store: one register (of 1,000 into a fresh store)",
+        1000.0,
+        None,
+    ),
+    (
+        "local/get_1000",
+        "local store: one get (of 1,000 from 1,000 stored)",
+        1000.0,
+        None,
+    ),
+];
+
+fn library_rows(mode: &Mode) -> Result<Vec<Row>, String> {
+    let mut bench = cargo();
+    bench.args(["bench", "--locked", "--profile", mode.profile()]);
+    bench.args(["-p", "keystack-secrets-local", "--bench", "local_store"]);
+    bench.args(["-p", "keystack-stack", "--bench", "stack", "--"]);
+    if mode.quick {
+        // Its own baseline, so that debug figures are never compared with
+        // release ones.
+        bench.args(["--warm-up-time", "0.1", "--measurement-time", "0.3"]);
+        bench.args(["--sample-size", "10", "--save-baseline", "quick"]);
+    }
+    step("criterion benchmarks", bench)?;
+    let mut rows = Vec::new();
+    for (id, what, per, target) in CRITERION {
+        let dir =
+            target_dir()
+                .join("criterion")
+                .join(id)
+                .join(if mode.quick { "quick" } else { "new" });
+        let estimates = std::fs::read_to_string(dir.join("estimates.json"))
+            .map_err(|e| format!("no criterion result for {id}: {e}"))?;
+        let nanos = json_number_after(&estimates, "\"median\"", "\"point_estimate\":")
+            .ok_or_else(|| format!("no median in {}", dir.display()))?
+            / per;
+        let median = match target {
+            Some(Target::AtLeastMbPerS(_)) => {
+                let benchmark = std::fs::read_to_string(dir.join("benchmark.json"))
+                    .map_err(|e| e.to_string())?;
+                let bytes = json_number_after(&benchmark, "\"throughput\"", "\"Bytes\":")
+                    .ok_or("no throughput recorded")?;
+                format!("{:.0} MB/s ({:.2} ms)", bytes / nanos * 1000.0, nanos / 1e6)
+            }
+            _ if nanos >= 1e6 => format!("{:.2} ms", nanos / 1e6),
+            _ => format!("{:.1} µs", nanos / 1e3),
+        };
+        rows.push(Row {
+            what: (*what).to_owned(),
+            median,
+            calls: String::new(),
+            target: *target,
+        });
+    }
+    Ok(rows)
+}
+
+/// The number after `key` that follows `section` in a JSON text (enough for
+/// criterion's estimates.json and benchmark.json, without a JSON parser).
+fn json_number_after(text: &str, section: &str, key: &str) -> Option<f64> {
+    let rest = &text[text.find(section)?..];
+    let rest = rest[rest.find(key)? + key.len()..].trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_criterion_numbers() {
+        let estimates = r#"{"mean":{"point_estimate":5.0},"median":{"confidence_interval":{"lower_bound":1.0},"point_estimate":1966712.5,"standard_error":3.0}}"#;
+        assert_eq!(
+            json_number_after(estimates, "\"median\"", "\"point_estimate\":"),
+            Some(1_966_712.5)
+        );
+        let benchmark = r#"{"group_id":"references","throughput":{"Bytes":777215},"x":1}"#;
+        assert_eq!(
+            json_number_after(benchmark, "\"throughput\"", "\"Bytes\":"),
+            Some(777_215.0)
+        );
+        assert_eq!(
+            json_number_after(benchmark, "\"nothing\"", "\"Bytes\":"),
+            None
+        );
+    }
+
+    #[test]
+    fn counts_read_well() {
+        assert_eq!(thousands(10), "10");
+        assert_eq!(thousands(300), "300");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn verdicts_compare_with_the_target() {
+        let row = |median: &str, target| Row {
+            what: String::new(),
+            median: median.to_owned(),
+            calls: String::new(),
+            target: Some(target),
+        };
+        assert!(
+            row("2.5 ms", Target::AtMostMs(3.0))
+                .verdict()
+                .ends_with('✓')
+        );
+        assert!(
+            row("3.5 ms", Target::AtMostMs(3.0))
+                .verdict()
+                .ends_with('✗')
+        );
+        assert!(
+            row("377 MB/s (2.0 ms)", Target::AtLeastMbPerS(100.0))
+                .verdict()
+                .ends_with('✓')
+        );
+        assert!(
+            row("99 MB/s (2.0 ms)", Target::AtLeastMbPerS(100.0))
+                .verdict()
+                .ends_with('✗')
+        );
+    }
 }

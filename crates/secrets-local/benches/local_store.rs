@@ -45,9 +45,6 @@ fn local_store(c: &mut Criterion) {
         .unwrap();
     let secrets = secrets();
     let mut group = c.benchmark_group("local");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(20));
 
     group.bench_function("register_1000", |b| {
         b.iter_batched(
@@ -83,5 +80,12 @@ fn local_store(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, local_store);
+criterion_group! {
+    name = benches;
+    // Each sample is 1,000 durable transactions: few samples, long enough to
+    // take them. Set here (not on the group) so that command-line options
+    // such as `cargo xtask bench --quick`'s still override them.
+    config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(20));
+    targets = local_store
+}
 criterion_main!(benches);

@@ -1,0 +1,196 @@
+//! Validation of a stack with 200 references to 50 secrets, at each level,
+//! against managers with different latencies: wall time (median) and the
+//! calls made, counted by `CountingManager`. Then the same at
+//! `SECRET_AND_KEY_EXISTS` for several concurrency bounds, which is how
+//! `DEFAULT_CONCURRENCY` was chosen.
+//!
+//! Run through `cargo xtask bench`, which starts moto and passes its endpoint
+//! in `KEYSTACK_TEST_AWS_ENDPOINT`; without it the moto rows are left out.
+//! Prints markdown table rows on stdout. `--quick`: 3 runs instead of 11.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use keystack_secrets_core::counting::{Calls, CountingManager};
+use keystack_secrets_core::memory::InMemorySecretsManager;
+use keystack_secrets_core::testkit::LatencyManager;
+use keystack_secrets_core::{Secret, SecretName, SecretsManager, ValidationLevel};
+use keystack_stack::model::{Component, Stack};
+use keystack_stack::validate::{DEFAULT_CONCURRENCY, validate};
+use keystack_stack::{AttributeValue, Catalog, ComponentType, LoadedStack};
+
+const LEVELS: [ValidationLevel; 3] = [
+    ValidationLevel::None,
+    ValidationLevel::SecretExists,
+    ValidationLevel::SecretAndKeyExists,
+];
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runs = if quick { 3 } else { 11 };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (stack, catalog) = bench_stack();
+
+    let mut managers: Vec<(String, Arc<dyn SecretsManager>)> = vec![(
+        "in-process, 50 ms per call".to_owned(),
+        Arc::new(LatencyManager::new(
+            Arc::new(InMemorySecretsManager::new()),
+            Duration::from_millis(50),
+        )),
+    )];
+    match std::env::var("KEYSTACK_TEST_AWS_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => {
+            managers.push(("moto (AWS)".to_owned(), aws(&endpoint)))
+        }
+        _ => eprintln!("KEYSTACK_TEST_AWS_ENDPOINT is not set: no moto rows"),
+    }
+
+    println!(
+        "| validation, 200 refs / 50 secrets | level | concurrency | wall time (median of {runs}) | backend calls |"
+    );
+    println!("|---|---|---|---|---|");
+    for (what, manager) in &managers {
+        runtime.block_on(seed(manager.as_ref()));
+        for level in LEVELS {
+            let (time, calls) = runtime.block_on(measure(
+                &stack,
+                &catalog,
+                manager,
+                level,
+                DEFAULT_CONCURRENCY,
+                runs,
+            ));
+            row(what, level, DEFAULT_CONCURRENCY, time, calls);
+        }
+        for concurrency in [1, 4, 8, 16, 32, 64] {
+            if concurrency == DEFAULT_CONCURRENCY {
+                continue;
+            }
+            let level = ValidationLevel::SecretAndKeyExists;
+            let (time, calls) =
+                runtime.block_on(measure(&stack, &catalog, manager, level, concurrency, runs));
+            row(what, level, concurrency, time, calls);
+        }
+    }
+}
+
+fn row(what: &str, level: ValidationLevel, concurrency: usize, time: Duration, calls: Calls) {
+    println!(
+        "| {what} | {level} | {concurrency} | {:.1} ms | {} |",
+        time.as_secs_f64() * 1000.0,
+        calls
+    );
+}
+
+fn aws(endpoint: &str) -> Arc<dyn SecretsManager> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    Arc::new(
+        keystack_secrets_aws::AwsBuilder::new()
+            .with_region("us-east-1")
+            .with_endpoint_url(endpoint)
+            .with_namespace(format!("bench{}x{nanos:x}", std::process::id()))
+            .with_credentials(keystack_secrets_aws::Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "keystack-bench",
+            ))
+            .build()
+            .unwrap(),
+    )
+}
+
+/// The 50 secrets, 4 keys each.
+async fn seed(manager: &dyn SecretsManager) {
+    for i in 0..50 {
+        let secret = Secret::arbitrary(
+            SecretName::new(format!("s{i}")).unwrap(),
+            (0..4).map(|k| (format!("k{k}"), format!("value-{i}-{k}"))),
+        )
+        .unwrap();
+        manager.register_secret(&secret).await.unwrap();
+    }
+}
+
+/// Median wall time and the calls of one validation.
+async fn measure(
+    stack: &LoadedStack,
+    catalog: &Catalog,
+    manager: &Arc<dyn SecretsManager>,
+    level: ValidationLevel,
+    concurrency: usize,
+    runs: usize,
+) -> (Duration, Calls) {
+    let counting = CountingManager::new(manager.clone());
+    let mut times = Vec::with_capacity(runs);
+    let mut calls = Calls::default();
+    for _ in 0..runs {
+        let before = counting.calls();
+        let started = Instant::now();
+        validate(stack, catalog, Some(&counting), level, concurrency)
+            .await
+            .unwrap();
+        times.push(started.elapsed());
+        calls = counting.calls() - before;
+    }
+    times.sort();
+    (times[runs / 2], calls)
+}
+
+/// A tracker of a user flavor with 200 attributes referring to 4 keys of 50
+/// secrets, and a secrets manager (built in-process here, not from it).
+fn bench_stack() -> (LoadedStack, Catalog) {
+    let mut catalog = Catalog::builtin();
+    let mut flavor =
+        String::from("flavors:\n  - type: experiment_tracker\n    name: bench\n    attributes:\n");
+    let mut attributes = BTreeMap::new();
+    for i in 0..200 {
+        flavor.push_str(&format!("      - {{name: a{i}, sensitive: true}}\n"));
+        attributes.insert(
+            format!("a{i}"),
+            AttributeValue::Text(format!("{{{{s{}.k{}}}}}", i % 50, i % 4)),
+        );
+    }
+    catalog
+        .add_yaml(&flavor, std::path::Path::new("bench.yaml"))
+        .unwrap();
+    let stack = LoadedStack {
+        stack: Stack {
+            name: "bench".into(),
+            components: [
+                (ComponentType::ExperimentTracker, "t".to_owned()),
+                (ComponentType::SecretsManager, "sm".to_owned()),
+            ]
+            .into(),
+        },
+        components: vec![
+            Component {
+                component_type: ComponentType::ExperimentTracker,
+                name: "t".into(),
+                flavor: "bench".into(),
+                attributes,
+            },
+            Component {
+                component_type: ComponentType::SecretsManager,
+                name: "sm".into(),
+                flavor: "aws".into(),
+                attributes: [(
+                    "region_name".to_owned(),
+                    AttributeValue::Text("us-east-1".into()),
+                )]
+                .into(),
+            },
+        ],
+    };
+    (stack, catalog)
+}
