@@ -29,6 +29,19 @@ impl Mode {
         if self.quick { "dev" } else { "release" }
     }
 
+    /// Every build of the benchmark selects the whole workspace with all
+    /// features, like `cargo xtask test`, so that dependencies are built
+    /// with the same features and reused instead of rebuilt.
+    fn cargo_args(&self) -> [&'static str; 5] {
+        [
+            "--locked",
+            "--workspace",
+            "--all-features",
+            "--profile",
+            self.profile(),
+        ]
+    }
+
     fn binaries(&self) -> PathBuf {
         target_dir().join(if self.quick { "debug" } else { "release" })
     }
@@ -99,9 +112,9 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
 
     let mut build = cargo();
-    build.args(["build", "--quiet", "--locked", "--profile", mode.profile()]);
-    build.args(["-p", "keystack-cli", "--bin", "keystack"]);
-    build.args(["-p", "keystack-secrets-local", "--example", "seed"]);
+    build.args(["build", "--quiet"]);
+    build.args(mode.cargo_args());
+    build.args(["--bin", "keystack", "--example", "seed"]);
     step("build the binaries", build)?;
 
     let mut rows = cli_rows(&mode)?;
@@ -425,8 +438,8 @@ fn validation_rows(mode: &Mode) -> Result<Vec<Row>, String> {
             emulators::reset(emulator)?;
         }
         let mut bench = cargo();
-        bench.args(["bench", "--locked", "--profile", mode.profile()]);
-        bench.args(["-p", "keystack-cli", "--bench", "validation", "--"]);
+        bench.arg("bench").args(mode.cargo_args());
+        bench.args(["--bench", "validation", "--"]);
         if mode.quick {
             bench.arg("--quick");
         }
@@ -516,9 +529,8 @@ const CRITERION: &[(&str, &str, f64, Option<Target>)] = &[
 
 fn library_rows(mode: &Mode) -> Result<Vec<Row>, String> {
     let mut bench = cargo();
-    bench.args(["bench", "--locked", "--profile", mode.profile()]);
-    bench.args(["-p", "keystack-secrets-local", "--bench", "local_store"]);
-    bench.args(["-p", "keystack-stack", "--bench", "stack", "--"]);
+    bench.arg("bench").args(mode.cargo_args());
+    bench.args(["--bench", "local_store", "--bench", "stack", "--"]);
     if mode.quick {
         // Its own baseline, so that debug figures are never compared with
         // release ones.
