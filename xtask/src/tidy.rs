@@ -19,6 +19,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
         "docs/references.md",
         "docs/backends/local.md",
         "docs/backends/aws.md",
+        "docs/backends/vault.md",
         "docs/performance.md",
     ] {
         if !root.join(page).is_file() {

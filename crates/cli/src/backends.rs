@@ -12,6 +12,8 @@ pub(crate) fn registry() -> BackendRegistry {
     let registry = registry.with(keystack_secrets_local::FLAVOR, local);
     #[cfg(feature = "aws")]
     let registry = registry.with(keystack_secrets_aws::FLAVOR, aws);
+    #[cfg(feature = "vault")]
+    let registry = registry.with(keystack_secrets_vault::FLAVOR, vault);
     registry
 }
 
@@ -26,6 +28,28 @@ fn aws(component: &Component, _project: &Project) -> Result<Arc<dyn SecretsManag
     for (name, value) in &component.attributes {
         let key: AwsConfigKey = name.parse()?;
         builder = builder.with_config(key, &value.as_text())?;
+    }
+    Ok(Arc::new(builder.build()?))
+}
+
+/// Vault / OpenBao: the component's attributes over the standard variables
+/// (`VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, …, then `BAO_…`); relative
+/// credential files are taken from the project folder.
+#[cfg(feature = "vault")]
+fn vault(component: &Component, project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
+    use keystack_secrets_vault::{VaultBuilder, VaultConfigKey};
+
+    let mut builder = VaultBuilder::from_env();
+    for (name, value) in &component.attributes {
+        let key: VaultConfigKey = name.parse()?;
+        let mut text = value.as_text();
+        if matches!(
+            key,
+            VaultConfigKey::TokenFile | VaultConfigKey::SecretIdFile
+        ) {
+            text = project.root().join(text).display().to_string();
+        }
+        builder = builder.with_config(key, &text)?;
     }
     Ok(Arc::new(builder.build()?))
 }

@@ -5,6 +5,7 @@ mod interactive;
 mod run;
 mod secrets;
 mod stacks;
+mod vault;
 mod walkthrough;
 
 use std::path::{Path, PathBuf};
