@@ -93,6 +93,36 @@ pub(crate) const EMULATORS: &[Emulator] = &[
             ]
         },
     },
+    // drongo: GCP Secret Manager's REST API, in memory. Google's own Python
+    // client is installed beside it: the suite cross-checks the two.
+    Emulator {
+        name: "drongo",
+        requirements: &["drongo==0.8.0", "google-cloud-secret-manager==2.32.0"],
+        program: "drongo",
+        args: |port| {
+            vec![
+                "server".into(),
+                "--host".into(),
+                "127.0.0.1".into(),
+                "--port".into(),
+                port.to_string(),
+            ]
+        },
+        ready_path: "/drongo/health",
+        reset_path: Some("/drongo/reset"),
+        env: |port| {
+            vec![
+                (
+                    "KEYSTACK_TEST_GCP_ENDPOINT",
+                    format!("http://127.0.0.1:{port}"),
+                ),
+                (
+                    "KEYSTACK_TEST_PYTHON",
+                    venv().join("bin/python").display().to_string(),
+                ),
+            ]
+        },
+    },
 ];
 
 /// The dev server's root token: a test credential for a loopback server

@@ -66,6 +66,7 @@ pub(crate) fn project_root() -> PathBuf {
 const EMULATED_SUITES: &[(&str, &str)] = &[
     ("keystack-secrets-aws", "moto"),
     ("keystack-secrets-vault", "bao"),
+    ("keystack-secrets-gcp", "drongo"),
 ];
 
 /// Runs every test of the workspace with the emulators' variables set, after
@@ -119,10 +120,10 @@ impl Totals {
     /// Reads the lines where cargo names a failed test target: `` `-p NAME --test it` ``
     /// (after "to rerun pass", or listed under "N targets failed:").
     fn add_error_line(&mut self, line: &str) {
-        if let Some(rest) = line.split("`-p ").nth(1) {
-            if let Some(package) = rest.split([' ', '`']).next() {
-                self.failed_packages.push(package.to_owned());
-            }
+        if let Some(rest) = line.split("`-p ").nth(1)
+            && let Some(package) = rest.split([' ', '`']).next()
+        {
+            self.failed_packages.push(package.to_owned());
         }
     }
 

@@ -20,6 +20,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
         "docs/backends/local.md",
         "docs/backends/aws.md",
         "docs/backends/vault.md",
+        "docs/backends/gcp.md",
         "docs/performance.md",
     ] {
         if !root.join(page).is_file() {

@@ -12,6 +12,8 @@ pub(crate) fn registry() -> BackendRegistry {
     let registry = registry.with(keystack_secrets_local::FLAVOR, local);
     #[cfg(feature = "aws")]
     let registry = registry.with(keystack_secrets_aws::FLAVOR, aws);
+    #[cfg(feature = "gcp")]
+    let registry = registry.with(keystack_secrets_gcp::FLAVOR, gcp);
     #[cfg(feature = "vault")]
     let registry = registry.with(keystack_secrets_vault::FLAVOR, vault);
     registry
@@ -27,6 +29,20 @@ fn aws(component: &Component, _project: &Project) -> Result<Arc<dyn SecretsManag
     let mut builder = AwsBuilder::from_env();
     for (name, value) in &component.attributes {
         let key: AwsConfigKey = name.parse()?;
+        builder = builder.with_config(key, &value.as_text())?;
+    }
+    Ok(Arc::new(builder.build()?))
+}
+
+/// GCP Secret Manager: the component's attributes over `GOOGLE_CLOUD_PROJECT`;
+/// Application Default Credentials.
+#[cfg(feature = "gcp")]
+fn gcp(component: &Component, _project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
+    use keystack_secrets_gcp::{GcpBuilder, GcpConfigKey};
+
+    let mut builder = GcpBuilder::from_env();
+    for (name, value) in &component.attributes {
+        let key: GcpConfigKey = name.parse()?;
         builder = builder.with_config(key, &value.as_text())?;
     }
     Ok(Arc::new(builder.build()?))

@@ -728,15 +728,15 @@ fn import(project: &Project, file: &std::path::Path, name: Option<String>) -> Re
     // Check everything before writing anything.
     for component in &export.components {
         component.check(project.catalog())?;
-        if let Ok(existing) = project.component(component.component_type, &component.name) {
-            if existing != *component {
-                return Err(CliError::usage(format!(
-                    "{} '{}' already exists with another configuration; rename it in {} or remove the existing one",
-                    component.component_type,
-                    component.name,
-                    file.display()
-                )));
-            }
+        if let Ok(existing) = project.component(component.component_type, &component.name)
+            && existing != *component
+        {
+            return Err(CliError::usage(format!(
+                "{} '{}' already exists with another configuration; rename it in {} or remove the existing one",
+                component.component_type,
+                component.name,
+                file.display()
+            )));
         }
     }
     for (t, n) in &export.stack.components {

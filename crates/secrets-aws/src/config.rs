@@ -224,19 +224,19 @@ impl AwsBuilder {
         if let Some(ns) = &self.namespace {
             SecretName::validate(ns).map_err(|e| invalid(format!("namespace: {}", e.problem())))?;
         }
-        if let Some(days) = self.recovery_window_days {
-            if !(7..=30).contains(&days) {
-                return Err(invalid(format!(
-                    "recovery_window_days must be between 7 and 30, not {days}"
-                )));
-            }
+        if let Some(days) = self.recovery_window_days
+            && !(7..=30).contains(&days)
+        {
+            return Err(invalid(format!(
+                "recovery_window_days must be between 7 and 30, not {days}"
+            )));
         }
-        if let Some(size) = self.page_size {
-            if !(1..=100).contains(&size) {
-                return Err(invalid(format!(
-                    "page_size must be between 1 and 100, not {size}"
-                )));
-            }
+        if let Some(size) = self.page_size
+            && !(1..=100).contains(&size)
+        {
+            return Err(invalid(format!(
+                "page_size must be between 1 and 100, not {size}"
+            )));
         }
         if self.max_attempts == Some(0) {
             return Err(invalid("max_attempts must be at least 1".to_owned()));

@@ -1,6 +1,7 @@
 //! End-to-end tests: the built `keystack` binary in temporary projects.
 
 mod components;
+mod gcp;
 mod interactive;
 mod run;
 mod secrets;

@@ -1,0 +1,162 @@
+//! GCP errors, mapped onto the core error enum.
+//!
+//! The client's errors are reduced to text built here: some kinds keep the
+//! response (a secret's payload, on a read) or a deserializer message that
+//! can quote it, and `Debug` would print them.
+
+use google_cloud_gax::error::Error as GaxError;
+use google_cloud_gax::error::rpc::Code;
+use keystack_secrets_core::{Error, SecretName};
+
+use crate::{FLAVOR, MAX_SECRET_BYTES};
+
+/// Problems specific to the GCP backend.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GcpError {
+    /// A secret of that ID exists but Keystack did not create it (in this namespace).
+    #[error(
+        "{resource} exists in Secret Manager but was not created by Keystack in this namespace; \
+         Keystack leaves it alone"
+    )]
+    Foreign {
+        /// The resource name.
+        resource: String,
+    },
+    /// The stored secret cannot be read as a Keystack secret.
+    #[error("secret '{name}' ({resource}) cannot be read: {problem}")]
+    Unreadable {
+        /// The Keystack name.
+        name: SecretName,
+        /// The resource name.
+        resource: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The secret is larger than a version's payload may be.
+    #[error(
+        "secret '{name}' is {len} bytes as JSON; a GCP Secret Manager version holds at most {MAX_SECRET_BYTES}"
+    )]
+    TooLarge {
+        /// The Keystack name.
+        name: SecretName,
+        /// Its size as JSON.
+        len: usize,
+    },
+}
+
+impl From<GcpError> for Error {
+    fn from(err: GcpError) -> Self {
+        let message = err.to_string();
+        match err {
+            GcpError::Foreign { .. } => Error::PermissionDenied {
+                backend: FLAVOR,
+                message,
+                source: None,
+            },
+            GcpError::Unreadable { .. } => Error::Corrupt {
+                backend: FLAVOR,
+                message,
+                source: None,
+            },
+            GcpError::TooLarge { .. } => Error::Backend {
+                backend: FLAVOR,
+                source: Box::new(err),
+            },
+        }
+    }
+}
+
+/// What went wrong with one request, before it becomes a core error.
+pub(crate) enum Failure {
+    /// NOT_FOUND.
+    NotFound,
+    /// ALREADY_EXISTS.
+    AlreadyExists,
+    /// Anything else, already mapped.
+    Other(Error),
+}
+
+/// Maps a client error of `action` on `resource` at `endpoint`.
+pub(crate) fn classify(err: &GaxError, endpoint: &str, action: &str, resource: &str) -> Failure {
+    let unavailable = |message: String| {
+        Failure::Other(Error::Unavailable {
+            backend: FLAVOR,
+            message,
+            source: None,
+        })
+    };
+    if let Some(status) = err.status() {
+        let message = format!(
+            "{action} {resource} at {endpoint}: {} ({})",
+            status.message,
+            status.code.name()
+        );
+        return match status.code {
+            Code::NotFound => Failure::NotFound,
+            Code::AlreadyExists => Failure::AlreadyExists,
+            Code::PermissionDenied => Failure::Other(Error::PermissionDenied {
+                backend: FLAVOR,
+                message: format!(
+                    "{message}; the credentials need roles/secretmanager.admin on the project \
+                     (see docs/backends/gcp.md)"
+                ),
+                source: None,
+            }),
+            Code::Unauthenticated => Failure::Other(Error::Unauthenticated {
+                backend: FLAVOR,
+                message: format!(
+                    "{message}; refresh Application Default Credentials with \
+                     `gcloud auth application-default login`"
+                ),
+                source: None,
+            }),
+            Code::Unavailable
+            | Code::ResourceExhausted
+            | Code::DeadlineExceeded
+            | Code::Aborted => unavailable(message),
+            _ => Failure::Other(Error::Backend {
+                backend: FLAVOR,
+                source: message.into(),
+            }),
+        };
+    }
+    if err.is_timeout() {
+        return unavailable(format!(
+            "{action} {resource}: no answer from {endpoint} in time"
+        ));
+    }
+    if err.is_connect() || err.is_io() || err.is_transport() {
+        return unavailable(format!(
+            "cannot reach Secret Manager at {endpoint} to {action} {resource}"
+        ));
+    }
+    if err.is_authentication() {
+        return Failure::Other(Error::Unauthenticated {
+            backend: FLAVOR,
+            message: format!(
+                "no credentials to {action} {resource}: Keystack uses Application Default Credentials; \
+                 run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS"
+            ),
+            source: None,
+        });
+    }
+    if let Some(code) = err.http_status_code() {
+        let message = format!("{action} {resource} at {endpoint}: HTTP {code}");
+        return if code == 429 || code >= 500 {
+            unavailable(message)
+        } else {
+            Failure::Other(Error::Backend {
+                backend: FLAVOR,
+                source: message.into(),
+            })
+        };
+    }
+    Failure::Other(Error::Backend {
+        backend: FLAVOR,
+        source: format!(
+            "{action} {resource} at {endpoint}: the request or its answer could not be processed"
+        )
+        .into(),
+    })
+}

@@ -1,0 +1,547 @@
+//! Keystack's GCP Secret Manager backend, on Google's official
+//! `google-cloud-secretmanager-v1` client (REST transport, rustls).
+//!
+//! One GCP secret per Keystack secret. Its ID is `keystack-<name>`, or
+//! `keystack<n>-<namespace>-<name>` in a namespace of `n` characters (so the
+//! mapping is reversible and two namespaces never collide); its labels mark
+//! it (`keystack-managed=true`, `keystack-namespace`, `keystack-schema`); the
+//! key-values are the JSON payload of its versions. An update adds a version
+//! and disables (or destroys) the versions beyond the newest
+//! `keep_versions`; a read accesses `latest`.
+
+mod config;
+mod error;
+mod naming;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
+use google_cloud_secretmanager_v1::client::SecretManagerService;
+use google_cloud_secretmanager_v1::model;
+use keystack_secrets_core::{
+    Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
+    SecretSchema, SecretValue, SecretsManager,
+};
+use tokio::sync::OnceCell;
+use zeroize::Zeroizing;
+
+use config::invalid;
+pub use config::{GcpBuilder, GcpConfig, GcpConfigKey};
+pub use error::GcpError;
+use error::{Failure, classify};
+
+/// The flavor name of this backend.
+pub const FLAVOR: &str = "gcp";
+
+const MANAGED: &str = "keystack-managed";
+const NAMESPACE: &str = "keystack-namespace";
+const SCHEMA: &str = "keystack-schema";
+
+/// The largest payload Secret Manager accepts.
+pub const MAX_SECRET_BYTES: usize = 64 * 1024;
+
+/// Deletes in flight during `delete_all_secrets`.
+const FAN_OUT: usize = 8;
+
+/// Secrets kept in GCP Secret Manager.
+pub struct GcpSecretsManager {
+    config: GcpConfig,
+    client: OnceCell<SecretManagerService>,
+}
+
+impl fmt::Debug for GcpSecretsManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GcpSecretsManager")
+            .field("project_id", &self.config.project_id)
+            .field("endpoint", &self.config.endpoint_shown())
+            .field("namespace", &self.config.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GcpSecretsManager {
+    fn new(config: GcpConfig) -> Self {
+        Self {
+            config,
+            client: OnceCell::new(),
+        }
+    }
+
+    /// A manager over a given client (tests: a stub with recorded answers).
+    #[cfg(test)]
+    fn with_client(config: GcpConfig, client: SecretManagerService) -> Self {
+        Self {
+            config,
+            client: OnceCell::new_with(Some(client)),
+        }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &GcpConfig {
+        &self.config
+    }
+
+    /// The client, made on first use: Application Default Credentials, or
+    /// none for an emulator (`http://`) endpoint. Retries are ours (see
+    /// [`Self::retry`]), so the client's own are off.
+    async fn client(&self) -> Result<&SecretManagerService> {
+        self.client
+            .get_or_try_init(|| async {
+                let mut builder = SecretManagerService::builder()
+                    .with_attempt_timeout(self.config.timeout())
+                    .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry);
+                if let Some(endpoint) = &self.config.endpoint {
+                    builder = builder.with_endpoint(endpoint);
+                }
+                if self.config.is_emulator() {
+                    builder = builder.with_credentials(
+                        google_cloud_auth::credentials::anonymous::Builder::new().build(),
+                    );
+                }
+                builder.build().await.map_err(|e| Error::Unauthenticated {
+                    backend: FLAVOR,
+                    message: format!(
+                        "cannot set up the Secret Manager client ({e}); Keystack uses Application Default \
+                         Credentials: run `gcloud auth application-default login`, or set \
+                         GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
+                    ),
+                    source: None,
+                })
+            })
+            .await
+    }
+
+    fn parent(&self) -> String {
+        format!("projects/{}", self.config.project_id)
+    }
+
+    fn namespace(&self) -> &str {
+        self.config.namespace.as_deref().unwrap_or("")
+    }
+
+    fn resource(&self, name: &SecretName) -> String {
+        format!(
+            "{}/secrets/{}",
+            self.parent(),
+            naming::secret_id(self.config.namespace.as_deref(), name)
+        )
+    }
+
+    /// Runs `call` up to `max_attempts` times while it fails with a
+    /// retryable error, backing off 100 ms, 200 ms, 400 ms, …
+    async fn retry<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Err(e) if e.is_retryable() && attempt < self.config.max_attempts() => {
+                    tokio::time::sleep(Duration::from_millis(100 << (attempt - 1).min(5))).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One SDK call with retries; NOT_FOUND and ALREADY_EXISTS are kept apart
+    /// for the caller to give their meaning.
+    async fn call<T, F, Fut>(
+        &self,
+        action: &str,
+        resource: &str,
+        call: F,
+    ) -> Result<std::result::Result<T, Failure>>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = google_cloud_secretmanager_v1::Result<T>>,
+    {
+        self.retry(|| async {
+            match call().await {
+                Ok(value) => Ok(Ok(value)),
+                Err(e) => match classify(&e, self.config.endpoint_shown(), action, resource) {
+                    Failure::Other(e) => Err(e),
+                    failure => Ok(Err(failure)),
+                },
+            }
+        })
+        .await
+    }
+
+    fn labels(&self, schema: SecretSchema) -> HashMap<String, String> {
+        [
+            (MANAGED, "true"),
+            (NAMESPACE, self.namespace()),
+            (SCHEMA, schema.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    fn is_ours(&self, labels: &HashMap<String, String>) -> bool {
+        labels.get(MANAGED).map(String::as_str) == Some("true")
+            && labels.get(NAMESPACE).map(String::as_str).unwrap_or("") == self.namespace()
+    }
+
+    /// The secret's resource, checked to be Keystack's.
+    async fn describe(&self, name: &SecretName) -> Result<model::Secret> {
+        let resource = self.resource(name);
+        let client = self.client().await?;
+        let got = self
+            .call("read", &resource, || {
+                client.get_secret().set_name(resource.clone()).send()
+            })
+            .await?;
+        let secret = match got {
+            Ok(secret) => secret,
+            Err(_) => return Err(Error::NotFound { name: name.clone() }),
+        };
+        if !self.is_ours(&secret.labels) {
+            return Err(GcpError::Foreign { resource }.into());
+        }
+        Ok(secret)
+    }
+
+    /// The payload of the `latest` version; `None` if no version is enabled.
+    async fn latest(&self, name: &SecretName) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let version = format!("{}/versions/latest", self.resource(name));
+        let client = self.client().await?;
+        let accessed = self
+            .call("read", &version, || {
+                client
+                    .access_secret_version()
+                    .set_name(version.clone())
+                    .send()
+            })
+            .await?;
+        Ok(match accessed {
+            Ok(response) => Some(Zeroizing::new(
+                response
+                    .payload
+                    .map(|p| p.data.to_vec())
+                    .unwrap_or_default(),
+            )),
+            Err(_) => None,
+        })
+    }
+
+    async fn read(&self, name: &SecretName) -> Result<Secret> {
+        let (described, payload) = futures::join!(self.describe(name), self.latest(name));
+        let described = described?;
+        let Some(payload) = payload? else {
+            // Registered an instant ago (no version yet), or every version
+            // disabled by hand: nothing to read either way.
+            return Err(Error::NotFound { name: name.clone() });
+        };
+        let unreadable = |problem: &str| -> Error {
+            GcpError::Unreadable {
+                name: name.clone(),
+                resource: self.resource(name),
+                problem: problem.to_owned(),
+            }
+            .into()
+        };
+        let schema: SecretSchema = described
+            .labels
+            .get(SCHEMA)
+            .map_or(Ok(SecretSchema::Arbitrary), |s| s.parse())
+            .map_err(|_| unreadable("its keystack-schema label is not a known schema"))?;
+        let values = decode_values(&payload, &unreadable)?;
+        Secret::new(name.clone(), schema, values)
+            .map_err(|_| unreadable("its key-values do not fit its schema"))
+    }
+
+    async fn add_version(
+        &self,
+        name: &SecretName,
+        values: &BTreeMap<SecretKey, SecretValue>,
+    ) -> Result<String> {
+        let resource = self.resource(name);
+        let payload = payload(name, values)?;
+        let client = self.client().await?;
+        let added = self
+            .call("add a version to", &resource, || {
+                client
+                    .add_secret_version()
+                    .set_parent(resource.clone())
+                    .set_payload(model::SecretPayload::new().set_data(payload.as_bytes().to_vec()))
+                    .send()
+            })
+            .await?;
+        match added {
+            Ok(version) => Ok(version.name),
+            Err(_) => Err(Error::NotFound { name: name.clone() }),
+        }
+    }
+
+    /// Disables (or destroys) the versions beyond the newest `keep_versions`.
+    async fn prune(&self, name: &SecretName) -> Result<()> {
+        let resource = self.resource(name);
+        let client = self.client().await?;
+        let mut versions: Vec<model::SecretVersion> = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .call("list the versions of", &resource, || {
+                    client
+                        .list_secret_versions()
+                        .set_parent(resource.clone())
+                        .set_page_token(token.clone())
+                        .send()
+                })
+                .await?;
+            let Ok(page) = page else { return Ok(()) };
+            versions.extend(page.versions);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        let destroy = self.config.destroy_old_versions == Some(true);
+        let mut numbered: Vec<(u64, model::SecretVersion)> = versions
+            .into_iter()
+            .filter_map(|v| {
+                let n = v.name.rsplit('/').next()?.parse().ok()?;
+                Some((n, v))
+            })
+            .collect();
+        numbered.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+        for (_, version) in numbered.into_iter().skip(self.config.keep_versions()) {
+            let state = &version.state;
+            let wanted = if destroy {
+                *state != model::secret_version::State::Destroyed
+            } else {
+                *state == model::secret_version::State::Enabled
+            };
+            if !wanted {
+                continue;
+            }
+            let result = if destroy {
+                self.call("destroy", &version.name, || {
+                    client
+                        .destroy_secret_version()
+                        .set_name(version.name.clone())
+                        .send()
+                })
+                .await?
+                .map(|_| ())
+            } else {
+                self.call("disable", &version.name, || {
+                    client
+                        .disable_secret_version()
+                        .set_name(version.name.clone())
+                        .send()
+                })
+                .await?
+                .map(|_| ())
+            };
+            // A version another writer pruned first is fine.
+            let _ = result;
+        }
+        Ok(())
+    }
+
+    async fn remove(&self, resource: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let deleted = self
+            .call("delete", resource, || {
+                client.delete_secret().set_name(resource.to_owned()).send()
+            })
+            .await?;
+        Ok(deleted.is_ok())
+    }
+
+    /// Every page of `ListSecrets` under the Keystack label filter.
+    async fn list_resources(&self) -> Result<Vec<model::Secret>> {
+        let client = self.client().await?;
+        let parent = self.parent();
+        let filter = format!("labels.{MANAGED}=true");
+        let page_size = self.config.page_size();
+        let mut secrets = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .call("list the secrets of", &parent, || {
+                    client
+                        .list_secrets()
+                        .set_parent(parent.clone())
+                        .set_filter(filter.clone())
+                        .set_page_size(page_size)
+                        .set_page_token(token.clone())
+                        .send()
+                })
+                .await?;
+            let Ok(page) = page else { break };
+            secrets.extend(page.secrets);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        Ok(secrets)
+    }
+
+    /// Keystack's secrets in this namespace: the labels say so (checked
+    /// here too: the filter is the server's, and emulators may ignore it),
+    /// and the ID decodes to this namespace.
+    async fn own_names(&self) -> Result<Vec<SecretName>> {
+        let mut names: Vec<SecretName> = self
+            .list_resources()
+            .await?
+            .into_iter()
+            .filter(|s| self.is_ours(&s.labels))
+            .filter_map(|s| {
+                let id = s.name.rsplit('/').next()?.to_owned();
+                let (ns, name) = naming::decode(&id)?;
+                (ns.unwrap_or("") == self.namespace()).then_some(name)
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+/// The payload of a version, refused before any call if Secret Manager
+/// would refuse it.
+fn payload(
+    name: &SecretName,
+    values: &BTreeMap<SecretKey, SecretValue>,
+) -> Result<Zeroizing<String>> {
+    let payload = encode_values(values);
+    if payload.len() > MAX_SECRET_BYTES {
+        return Err(GcpError::TooLarge {
+            name: name.clone(),
+            len: payload.len(),
+        }
+        .into());
+    }
+    Ok(payload)
+}
+
+/// The payload: the JSON object of the key-values.
+fn encode_values(values: &BTreeMap<SecretKey, SecretValue>) -> Zeroizing<String> {
+    let plain: BTreeMap<&str, &str> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.expose()))
+        .collect();
+    Zeroizing::new(serde_json::to_string(&plain).expect("a map of strings always serializes"))
+}
+
+fn decode_values(
+    payload: &[u8],
+    unreadable: &dyn Fn(&str) -> Error,
+) -> Result<BTreeMap<SecretKey, SecretValue>> {
+    let raw: BTreeMap<String, String> = serde_json::from_slice(payload)
+        .map_err(|_| unreadable("its payload is not a JSON object of strings"))?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let key = SecretKey::new(k)
+                .map_err(|_| unreadable("its payload holds a key Keystack cannot use"))?;
+            Ok((key, SecretValue::new(v)))
+        })
+        .collect()
+}
+
+#[async_trait]
+impl SecretsManager for GcpSecretsManager {
+    fn info(&self) -> ManagerInfo {
+        ManagerInfo {
+            flavor: FLAVOR,
+            is_local: false,
+            capabilities: Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
+        }
+    }
+
+    async fn register_secret(&self, secret: &Secret) -> Result<()> {
+        let name = secret.name();
+        payload(name, secret.values())?;
+        let id = naming::secret_id(self.config.namespace.as_deref(), name);
+        let parent = self.parent();
+        let labels = self.labels(secret.schema());
+        let client = self.client().await?;
+        let created = self
+            .call("create", &self.resource(name), || {
+                client
+                    .create_secret()
+                    .set_parent(parent.clone())
+                    .set_secret_id(id.clone())
+                    .set_secret(
+                        model::Secret::new()
+                            .set_labels(labels.clone())
+                            .set_replication(
+                                model::Replication::new()
+                                    .set_automatic(model::replication::Automatic::new()),
+                            ),
+                    )
+                    .send()
+            })
+            .await?;
+        match created {
+            Ok(_) => {}
+            Err(Failure::AlreadyExists) => {
+                return Err(Error::AlreadyExists { name: name.clone() });
+            }
+            Err(_) => {
+                return Err(invalid(format!(
+                    "project {} was not found at {}",
+                    self.config.project_id,
+                    self.config.endpoint_shown()
+                )));
+            }
+        }
+        if let Err(e) = self.add_version(name, secret.values()).await {
+            // A secret without a version would read as missing but block its
+            // name: take it back.
+            let _ = self.remove(&self.resource(name)).await;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    async fn get_secret(&self, name: &SecretName) -> Result<Secret> {
+        self.read(name).await
+    }
+
+    async fn list_secret_names(&self) -> Result<Vec<SecretName>> {
+        self.own_names().await
+    }
+
+    async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
+        let mut secret = self.read(name).await?;
+        secret.apply(patch)?;
+        self.add_version(name, secret.values()).await?;
+        self.prune(name).await?;
+        Ok(secret)
+    }
+
+    async fn delete_secret(&self, name: &SecretName) -> Result<()> {
+        self.describe(name).await?;
+        if self.remove(&self.resource(name)).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound { name: name.clone() })
+        }
+    }
+
+    async fn delete_all_secrets(&self) -> Result<usize> {
+        let names = self.own_names().await?;
+        let deleted: Vec<bool> = futures::stream::iter(names)
+            .map(|name| async move { self.remove(&self.resource(&name)).await })
+            .buffer_unordered(FAN_OUT)
+            .try_collect()
+            .await?;
+        Ok(deleted.into_iter().filter(|d| *d).count())
+    }
+}
+
+#[cfg(test)]
+mod tests;

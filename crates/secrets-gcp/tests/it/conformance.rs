@@ -1,0 +1,13 @@
+//! The shared conformance suite, each test in a project of its own.
+
+use std::sync::Arc;
+
+use keystack_secrets_core::conformance::Fixture;
+
+async fn fixture() -> Option<Fixture> {
+    let endpoint = super::endpoint()?;
+    let manager = super::manager(&endpoint, &format!("p{}", super::fresh()), None);
+    Some(Fixture::new(Arc::new(manager)))
+}
+
+keystack_secrets_core::conformance_tests!(fixture);
