@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::payload::{from_json, to_json};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretSchema, SecretValue, SecretsManager,
@@ -257,32 +258,14 @@ impl AwsSecretsManager {
     }
 }
 
-/// The `SecretString` of a Keystack secret: the JSON object of its key-values.
-fn encode_values(values: &BTreeMap<SecretKey, SecretValue>) -> Zeroizing<String> {
-    let plain: BTreeMap<&str, &str> = values
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.expose()))
-        .collect();
-    Zeroizing::new(serde_json::to_string(&plain).expect("a map of strings always serializes"))
-}
-
 fn decode_values(name: &SecretName, text: &str) -> Result<BTreeMap<SecretKey, SecretValue>> {
-    let unreadable = |problem: &str| -> Error {
+    from_json(text.as_bytes()).map_err(|e| {
         AwsError::Unreadable {
             name: name.clone(),
-            problem: problem.to_owned(),
+            problem: format!("its SecretString: {e}"),
         }
         .into()
-    };
-    let raw: BTreeMap<String, String> = serde_json::from_str(text)
-        .map_err(|_| unreadable("its SecretString is not a JSON object of strings"))?;
-    raw.into_iter()
-        .map(|(k, v)| {
-            let key =
-                SecretKey::new(k).map_err(|_| unreadable("it holds a key Keystack cannot use"))?;
-            Ok((key, SecretValue::new(v)))
-        })
-        .collect()
+    })
 }
 
 #[async_trait]
@@ -296,7 +279,7 @@ impl SecretsManager for AwsSecretsManager {
     }
 
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
-        let text = encode_values(secret.values());
+        let text = to_json(secret.values());
         let created = self
             .client()
             .await
@@ -350,7 +333,7 @@ impl SecretsManager for AwsSecretsManager {
     async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
         let mut secret = self.get_secret(name).await?;
         secret.apply(patch)?;
-        let text = encode_values(secret.values());
+        let text = to_json(secret.values());
         self.client()
             .await
             .put_secret_value()

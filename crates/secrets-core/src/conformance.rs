@@ -57,6 +57,45 @@ impl Debug for Fixture {
     }
 }
 
+/// An identifier no other test, process or run uses (for a namespace, a
+/// project or a folder in a shared emulator): process ID, clock and a counter.
+pub fn unique_id() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "t{}x{nanos:x}x{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// The value of the environment variable that points a suite at its
+/// emulator, or `None` after saying once, on standard error, that the suite
+/// is skipped and why (`cargo xtask test` sets these variables).
+pub fn emulator_var(var: &str, suite: &str) -> Option<String> {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let value = std::env::var(var).ok().filter(|v| !v.is_empty());
+    if value.is_none()
+        && SAID
+            .lock()
+            .is_ok_and(|mut said| said.insert(var.to_owned()))
+    {
+        // Written to the stderr handle, not with eprintln!, so that the test
+        // harness's output capture does not hide it.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping the {suite}: {var} is not set (`cargo xtask test` starts the emulator and sets it)"
+        );
+    }
+    value
+}
+
 /// Generates one `#[tokio::test]` per conformance function. `$fixture` is an
 /// `async fn() -> Option<Fixture>`; `None` skips the test (the fixture should
 /// print one line saying why). The calling crate needs `tokio` with the

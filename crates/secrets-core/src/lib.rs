@@ -8,7 +8,11 @@ mod error;
 mod manager;
 pub mod memory;
 mod name;
+#[cfg(feature = "remote")]
+pub mod payload;
 pub mod reference;
+#[cfg(feature = "remote")]
+pub mod retry;
 mod schema;
 mod secret;
 mod validation;

@@ -16,12 +16,13 @@ mod naming;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
+use keystack_secrets_core::payload::{from_json, to_json};
+use keystack_secrets_core::retry::retry;
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretSchema, SecretValue, SecretsManager,
@@ -86,8 +87,8 @@ impl GcpSecretsManager {
     }
 
     /// The client, made on first use: Application Default Credentials, or
-    /// none for an emulator (`http://`) endpoint. Retries are ours (see
-    /// [`Self::retry`]), so the client's own are off.
+    /// none for an emulator (`http://`) endpoint. Retries are ours
+    /// (`keystack_secrets_core::retry`), so the client's own are off.
     async fn client(&self) -> Result<&SecretManagerService> {
         self.client
             .get_or_try_init(|| async {
@@ -131,25 +132,6 @@ impl GcpSecretsManager {
         )
     }
 
-    /// Runs `call` up to `max_attempts` times while it fails with a
-    /// retryable error, backing off 100 ms, 200 ms, 400 ms, …
-    async fn retry<T, F, Fut>(&self, call: F) -> Result<T>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let mut attempt = 1;
-        loop {
-            match call().await {
-                Err(e) if e.is_retryable() && attempt < self.config.max_attempts() => {
-                    tokio::time::sleep(Duration::from_millis(100 << (attempt - 1).min(5))).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    }
-
     /// One SDK call with retries; NOT_FOUND and ALREADY_EXISTS are kept apart
     /// for the caller to give their meaning.
     async fn call<T, F, Fut>(
@@ -162,7 +144,7 @@ impl GcpSecretsManager {
         F: Fn() -> Fut,
         Fut: Future<Output = google_cloud_secretmanager_v1::Result<T>>,
     {
-        self.retry(|| async {
+        retry(self.config.max_attempts(), || async {
             match call().await {
                 Ok(value) => Ok(Ok(value)),
                 Err(e) => match classify(&e, self.config.endpoint_shown(), action, resource) {
@@ -254,7 +236,7 @@ impl GcpSecretsManager {
             .get(SCHEMA)
             .map_or(Ok(SecretSchema::Arbitrary), |s| s.parse())
             .map_err(|_| unreadable("its keystack-schema label is not a known schema"))?;
-        let values = decode_values(&payload, &unreadable)?;
+        let values = from_json(&payload).map_err(|e| unreadable(&format!("its payload: {e}")))?;
         Secret::new(name.clone(), schema, values)
             .map_err(|_| unreadable("its key-values do not fit its schema"))
     }
@@ -416,7 +398,7 @@ fn payload(
     name: &SecretName,
     values: &BTreeMap<SecretKey, SecretValue>,
 ) -> Result<Zeroizing<String>> {
-    let payload = encode_values(values);
+    let payload = to_json(values);
     if payload.len() > MAX_SECRET_BYTES {
         return Err(GcpError::TooLarge {
             name: name.clone(),
@@ -425,30 +407,6 @@ fn payload(
         .into());
     }
     Ok(payload)
-}
-
-/// The payload: the JSON object of the key-values.
-fn encode_values(values: &BTreeMap<SecretKey, SecretValue>) -> Zeroizing<String> {
-    let plain: BTreeMap<&str, &str> = values
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.expose()))
-        .collect();
-    Zeroizing::new(serde_json::to_string(&plain).expect("a map of strings always serializes"))
-}
-
-fn decode_values(
-    payload: &[u8],
-    unreadable: &dyn Fn(&str) -> Error,
-) -> Result<BTreeMap<SecretKey, SecretValue>> {
-    let raw: BTreeMap<String, String> = serde_json::from_slice(payload)
-        .map_err(|_| unreadable("its payload is not a JSON object of strings"))?;
-    raw.into_iter()
-        .map(|(k, v)| {
-            let key = SecretKey::new(k)
-                .map_err(|_| unreadable("its payload holds a key Keystack cannot use"))?;
-            Ok((key, SecretValue::new(v)))
-        })
-        .collect()
 }
 
 #[async_trait]

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::retry::retry;
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretSchema, SecretValue, SecretsManager,
@@ -112,18 +113,12 @@ impl VaultSecretsManager {
                     secret_id,
                 } = &self.login
                 {
-                    let auth = self
-                        .retry(|| async {
-                            vaultrs::auth::approle::login(
-                                &client,
-                                mount,
-                                role_id,
-                                secret_id.0.as_str(),
-                            )
+                    let auth = retry(self.config.max_attempts(), || async {
+                        vaultrs::auth::approle::login(&client, mount, role_id, secret_id.0.as_str())
                             .await
                             .map_err(|e| login_error(e, &self.config.url, mount))
-                        })
-                        .await?;
+                    })
+                    .await?;
                     let token = Zeroizing::new(auth.client_token);
                     client.set_token(&token);
                 }
@@ -160,27 +155,9 @@ impl VaultSecretsManager {
         }
     }
 
-    /// Runs `call` up to `max_attempts` times while it fails with a
-    /// retryable error, backing off 100 ms, 200 ms, 400 ms, …
-    async fn retry<T, F, Fut>(&self, call: F) -> Result<T>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
-        let mut attempt = 1;
-        loop {
-            match call().await {
-                Err(e) if e.is_retryable() && attempt < self.config.max_attempts() => {
-                    tokio::time::sleep(Duration::from_millis(100 << (attempt - 1).min(5))).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Like [`Self::retry`] for one vaultrs call, keeping 404 and
-    /// check-and-set mismatches apart.
+    /// One vaultrs call, retried while it fails transiently (see
+    /// `keystack_secrets_core::retry`), keeping 404 and check-and-set
+    /// mismatches apart.
     async fn call<T, F, Fut>(
         &self,
         action: &str,
@@ -191,7 +168,7 @@ impl VaultSecretsManager {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, vaultrs::error::ClientError>>,
     {
-        self.retry(|| async {
+        retry(self.config.max_attempts(), || async {
             match call().await {
                 Ok(value) => Ok(Ok(value)),
                 Err(e) => match classify(e, &self.config.url, action, &self.full(path)) {
@@ -327,7 +304,7 @@ impl VaultSecretsManager {
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        self.retry(|| async {
+        retry(self.config.max_attempts(), || async {
             let mut options = vaultrs::api::kv2::requests::SetSecretMetadataRequest::builder();
             options.custom_metadata(custom.clone());
             vaultrs::kv2::set_metadata(client, mount, path, Some(&mut options))

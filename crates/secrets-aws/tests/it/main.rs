@@ -4,43 +4,19 @@
 mod aws;
 mod conformance;
 
-use std::sync::Once;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use keystack_secrets_aws::{AwsBuilder, AwsSecretsManager, Credentials};
 
 /// Where the emulator is; `None` skips the emulated tests.
 pub(crate) fn endpoint() -> Option<String> {
-    static SKIP: Once = Once::new();
-    let endpoint = std::env::var("KEYSTACK_TEST_AWS_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty());
-    if endpoint.is_none() {
-        SKIP.call_once(|| {
-            // Written to the stderr handle, not with eprintln!, so that the
-            // test harness's output capture does not hide it.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipping the AWS emulator suite: KEYSTACK_TEST_AWS_ENDPOINT is not set (`cargo xtask test` starts moto and sets it)"
-            );
-        });
-    }
-    endpoint
+    keystack_secrets_core::conformance::emulator_var(
+        "KEYSTACK_TEST_AWS_ENDPOINT",
+        "AWS emulator suite",
+    )
 }
 
 /// A namespace no other test or run uses.
 pub(crate) fn fresh_namespace() -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "t{}x{nanos:x}x{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
+    keystack_secrets_core::conformance::unique_id()
 }
 
 pub(crate) fn credentials() -> Credentials {
