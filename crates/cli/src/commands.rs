@@ -112,16 +112,42 @@ fn secret_key(key: &str) -> Result<SecretKey, CliError> {
     SecretKey::new(key).map_err(|e| CliError::usage(e.to_string()))
 }
 
+/// The variable that silences [`warn_about_command_line_values`] (for
+/// scripts that knowingly pass values, e.g. from CI variables).
+pub(crate) const NO_ARGV_WARNING_ENV: &str = "KEYSTACK_NO_ARGV_WARNING";
+
+/// Says, naming the keys and never the values, that values given as
+/// arguments can be read by other users of the machine while the command
+/// runs (`ps`, `/proc/PID/cmdline`) and stay in shell history. Printed after
+/// the command succeeded, so that a failure's first line is its error.
+fn warn_about_command_line_values(keys: &[String]) {
+    if keys.is_empty() || std::env::var_os(NO_ARGV_WARNING_ENV).is_some_and(|v| !v.is_empty()) {
+        return;
+    }
+    status(&format!(
+        "warning: the value of {} was given on the command line, where other users of this machine \
+         can read it while keystack runs (`ps`) and your shell history keeps it; prefer -i (asks without \
+         echo), --KEY=@file or --KEY=@- (reads standard input). Set {NO_ARGV_WARNING_ENV}=1 to silence this.",
+        keys.join(", ")
+    ));
+}
+
 /// Reads `--KEY=VALUE` pairs (with the `@` syntax) and, with `interactive`,
 /// asks for more on the terminal.
+/// Also returns the `--KEY` options whose values were written in the
+/// arguments, for [`warn_about_command_line_values`] once the command is done.
 fn collect_values(
     pairs: &[String],
     interactive: bool,
     command: &str,
-) -> Result<BTreeMap<SecretKey, SecretValue>, CliError> {
+) -> Result<(BTreeMap<SecretKey, SecretValue>, Vec<String>), CliError> {
     let mut values = BTreeMap::new();
+    let mut on_command_line = Vec::new();
     for (key, value) in parse_pairs(pairs)? {
         let parsed = secret_key(&key)?;
+        if !value.is_empty() && (!value.starts_with('@') || value.starts_with("@@")) {
+            on_command_line.push(format!("--{key}"));
+        }
         let value = expand_value(&key, value)?;
         values.insert(parsed, SecretValue::new(value.as_str()));
     }
@@ -147,7 +173,7 @@ fn collect_values(
             values.insert(key, SecretValue::new(value.as_str()));
         }
     }
-    Ok(values)
+    Ok((values, on_command_line))
 }
 
 fn key_list<'a>(keys: impl Iterator<Item = &'a SecretKey>) -> String {
@@ -177,7 +203,7 @@ async fn secret_command(command: SecretCommand) -> Result<u8, CliError> {
             let schema: SecretSchema = schema
                 .parse()
                 .map_err(|e: keystack_secrets_core::SchemaError| CliError::usage(e.to_string()))?;
-            let values = collect_values(&pairs, interactive, "secret register -i")?;
+            let (values, visible) = collect_values(&pairs, interactive, "secret register -i")?;
             if values.is_empty() {
                 return Err(CliError::usage(
                     "a secret needs at least one key-value pair: give --KEY=VALUE, or -i to enter them".to_owned(),
@@ -192,6 +218,7 @@ async fn secret_command(command: SecretCommand) -> Result<u8, CliError> {
                 secret.schema(),
                 key_list(secret.keys())
             ));
+            warn_about_command_line_values(&visible);
         }
         SecretCommand::Get { name, key, output } => {
             let secret = manager.get_secret(&secret_name(&name)?).await?;
@@ -243,7 +270,7 @@ async fn secret_command(command: SecretCommand) -> Result<u8, CliError> {
             interactive |= take_flag(&mut pairs, "interactive", Some("-i"));
             remove.extend(take_option(&mut pairs, "remove-key", None)?);
             let name = secret_name(&name)?;
-            let values = collect_values(&pairs, interactive, "secret update -i")?;
+            let (values, visible) = collect_values(&pairs, interactive, "secret update -i")?;
             let mut patch = SecretPatch::new();
             for (key, value) in values {
                 patch = patch.set(key, value);
@@ -270,6 +297,7 @@ async fn secret_command(command: SecretCommand) -> Result<u8, CliError> {
                     key_list(patch.removals().iter())
                 },
             ));
+            warn_about_command_line_values(&visible);
         }
         SecretCommand::Delete { name, yes } => {
             let name = secret_name(&name)?;

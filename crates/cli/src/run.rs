@@ -57,6 +57,10 @@ pub(crate) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
     if masking {
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
+    // Taken over before the child exists, so that no signal meant for it
+    // can kill keystack first and leave the child running alone.
+    #[cfg(unix)]
+    let signals = signals::Signals::new()?;
     let mut child = command.spawn().map_err(|e| CliError {
         code: if e.kind() == std::io::ErrorKind::NotFound {
             127
@@ -77,11 +81,76 @@ pub(crate) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
             copy_masked(err, std::io::stderr(), &m2)
         }));
     }
+    #[cfg(unix)]
+    let status = signals.wait_forwarding(child).await?;
+    #[cfg(not(unix))]
     let status = child.wait()?;
     for copier in copiers {
         let _ = copier.join();
     }
     Ok(exit_code(status))
+}
+
+/// While the command runs, keystack stays alive to report its status:
+/// - SIGTERM and SIGHUP (a supervisor, `timeout`, a closed session) are
+///   forwarded to the command, so it is never left running alone;
+/// - SIGINT and SIGQUIT from a terminal (Ctrl-C, Ctrl-\\) already reach the
+///   command, which is in the same foreground process group; keystack only
+///   survives them. Without a terminal on standard input they were sent to
+///   keystack alone, and are forwarded.
+#[cfg(unix)]
+mod signals {
+    use std::io::IsTerminal;
+    use std::process::{Child, ExitStatus};
+
+    use rustix::process::{Pid, Signal, kill_process};
+    use tokio::signal::unix::{SignalKind, signal};
+
+    pub(super) struct Signals {
+        term: tokio::signal::unix::Signal,
+        hup: tokio::signal::unix::Signal,
+        int: tokio::signal::unix::Signal,
+        quit: tokio::signal::unix::Signal,
+    }
+
+    impl Signals {
+        pub(super) fn new() -> std::io::Result<Self> {
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                hup: signal(SignalKind::hangup())?,
+                int: signal(SignalKind::interrupt())?,
+                quit: signal(SignalKind::quit())?,
+            })
+        }
+
+        pub(super) async fn wait_forwarding(
+            mut self,
+            mut child: Child,
+        ) -> std::io::Result<ExitStatus> {
+            let pid = i32::try_from(child.id()).ok().and_then(Pid::from_raw);
+            let from_terminal = std::io::stdin().is_terminal();
+            let mut waiter = tokio::task::spawn_blocking(move || child.wait());
+            loop {
+                let signal = tokio::select! {
+                    status = &mut waiter => return status.map_err(std::io::Error::other)?,
+                    _ = self.term.recv() => Signal::TERM,
+                    _ = self.hup.recv() => Signal::HUP,
+                    _ = self.int.recv() => {
+                        if from_terminal { continue }
+                        Signal::INT
+                    }
+                    _ = self.quit.recv() => {
+                        if from_terminal { continue }
+                        Signal::QUIT
+                    }
+                };
+                if let Some(pid) = pid {
+                    // The command may have just ended: nothing to forward to.
+                    let _ = kill_process(pid, signal);
+                }
+            }
+        }
+    }
 }
 
 fn exit_code(status: std::process::ExitStatus) -> u8 {

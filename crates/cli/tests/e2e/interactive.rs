@@ -144,3 +144,28 @@ fn delete_asks_for_confirmation() {
     p.exp_string("Deleted 1 secret(s).").unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn ctrl_c_on_a_terminal_reaches_the_command_and_keystack_reports_its_exit() {
+    let s = Sandbox::new();
+    s.seed();
+    let mut p = spawn(
+        &s,
+        &[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "trap 'echo got-int; exit 3' INT; echo ready; while :; do sleep 0.05; done",
+        ],
+    );
+    p.exp_string("ready").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("got-int").unwrap();
+    p.exp_eof().unwrap();
+    let status = format!("{:?}", p.process().wait().unwrap());
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 3)"),
+        "keystack must survive Ctrl-C and exit with the command's code 3, got {status}"
+    );
+}

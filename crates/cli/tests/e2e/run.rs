@@ -94,3 +94,80 @@ fn completions_and_version() {
     assert!(help.stdout.contains("Exit codes:"));
     s.run(&["no-such-command"]).fails(2);
 }
+
+/// Waits until `file` exists and holds a process ID.
+fn read_pid(file: &std::path::Path) -> i32 {
+    for _ in 0..200 {
+        if let Ok(text) = std::fs::read_to_string(file)
+            && let Ok(pid) = text.trim().parse()
+        {
+            return pid;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("{} never held a pid", file.display());
+}
+
+fn signal(pid: i32, signal: rustix::process::Signal) {
+    rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), signal).unwrap();
+}
+
+fn alive(pid: i32) -> bool {
+    // A reaped process has no /proc entry; a zombie would say "Z".
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.split_whitespace().nth(2).is_none_or(|s| s != "Z"))
+}
+
+#[test]
+fn sigterm_to_keystack_reaches_the_command_and_the_exit_code_is_128_plus_the_signal() {
+    let s = Sandbox::new();
+    s.seed();
+    let pid_file = s.path().join("child.pid");
+    let child = s
+        .std_command()
+        .args(["run", "--", "sh", "-c"])
+        .arg(format!("echo $$ > {}; exec sleep 30", pid_file.display()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let command_pid = read_pid(&pid_file);
+    let keystack_pid = i32::try_from(child.id()).unwrap();
+    signal(keystack_pid, rustix::process::Signal::TERM);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(128 + 15),
+        "keystack reports the command's death by SIGTERM: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!alive(command_pid), "the command outlived keystack");
+}
+
+#[test]
+fn sigint_without_a_terminal_is_forwarded_and_the_commands_own_exit_code_wins() {
+    let s = Sandbox::new();
+    s.seed();
+    let pid_file = s.path().join("child.pid");
+    let child = s
+        .std_command()
+        .args(["run", "--", "sh", "-c"])
+        .arg(format!(
+            "trap 'echo got-int; exit 3' INT; echo $$ > {}; while :; do sleep 0.05; done",
+            pid_file.display()
+        ))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    read_pid(&pid_file);
+    signal(
+        i32::try_from(child.id()).unwrap(),
+        rustix::process::Signal::INT,
+    );
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "got-int\n");
+}

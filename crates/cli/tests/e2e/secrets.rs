@@ -312,3 +312,57 @@ fn values_never_reach_errors_or_listings() {
         );
     }
 }
+
+#[test]
+fn values_on_the_command_line_draw_a_warning_naming_keys_not_values() {
+    let s = Sandbox::new();
+    let warned = s
+        .run(&[
+            "secrets-manager",
+            "secret",
+            "register",
+            "db",
+            "--user=argv-user-value",
+            "--password=argv-password-value",
+        ])
+        .ok()
+        .err_has("warning: the value of --user, --password was given on the command line")
+        .err_has("-i")
+        .err_has("--KEY=@file");
+    assert!(
+        !warned.stderr.contains("argv-password-value")
+            && !warned.stderr.contains("argv-user-value"),
+        "{}",
+        warned.stderr
+    );
+    // Files, standard input, prompts and empty values are not visible in `ps`.
+    std::fs::write(s.path().join("pw"), "from-a-file").unwrap();
+    let quiet = s
+        .run(&[
+            "secrets-manager",
+            "secret",
+            "update",
+            "db",
+            "--password=@pw",
+        ])
+        .ok();
+    assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
+    let quiet = s
+        .run_stdin(
+            &["secrets-manager", "secret", "update", "db", "--user=@-"],
+            b"from-stdin",
+        )
+        .ok();
+    assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
+    // `@@x` is the literal `@x`: on the command line, so warned about.
+    s.run(&["secrets-manager", "secret", "update", "db", "--user=@@x"])
+        .ok()
+        .err_has("warning: the value of --user");
+    let silenced = s
+        .run_env(
+            &["secrets-manager", "secret", "update", "db", "--user=again"],
+            &[("KEYSTACK_NO_ARGV_WARNING", "1")],
+        )
+        .ok();
+    assert!(!silenced.stderr.contains("warning"), "{}", silenced.stderr);
+}
