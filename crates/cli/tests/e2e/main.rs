@@ -3,6 +3,7 @@
 mod components;
 mod gcp;
 mod interactive;
+mod leaks;
 mod run;
 mod secrets;
 mod stacks;

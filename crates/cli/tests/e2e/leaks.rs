@@ -1,0 +1,156 @@
+//! A secret with a unique marker value goes through every command, output
+//! format and error path; the marker must show only where the user asked to
+//! see it (`secret get`, `run --no-masking`) and never on disk in plain text
+//! (the store is encrypted; the YAML holds references).
+
+use super::{Run, Sandbox};
+
+const MARKER: &str = "LEAK-MARKER-7f3a9c-never-print-me";
+
+fn sm(args: &[&str]) -> Vec<String> {
+    let mut all = vec!["secrets-manager".to_owned(), "secret".to_owned()];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    all
+}
+
+#[test]
+fn a_secret_value_shows_only_where_it_was_asked_for() {
+    let s = Sandbox::new();
+    std::fs::write(s.path().join("marker.txt"), MARKER).unwrap();
+    s.run(&[
+        "secrets-manager",
+        "secret",
+        "register",
+        "mlflow_secret",
+        "--username=admin",
+        "--password=@marker.txt",
+    ])
+    .ok();
+    std::fs::remove_file(s.path().join("marker.txt")).unwrap();
+    s.register_mlflow_tracker();
+    s.run(&[
+        "stack", "register", "ml", "-o", "default", "-a", "default", "-x", "default", "-e",
+        "mlflow", "--set",
+    ])
+    .ok();
+
+    let run = |args: Vec<String>| -> Run {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        s.run(&args)
+    };
+    let strings = |a: &[&str]| a.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let must_not_show: Vec<(String, Run)> = [
+        sm(&["list"]),
+        sm(&["list", "-o", "json"]),
+        sm(&["list", "-o", "yaml"]),
+        strings(&["stack", "describe"]),
+        strings(&["stack", "describe", "-o", "json"]),
+        strings(&["stack", "describe", "-o", "yaml"]),
+        strings(&["stack", "list", "-o", "json"]),
+        strings(&["experiment-tracker", "describe", "mlflow", "-o", "yaml"]),
+        strings(&["experiment-tracker", "list"]),
+        strings(&["secrets-manager", "describe", "default"]),
+        strings(&["stack", "validate"]),
+        strings(&["stack", "validate", "--level", "SECRET_EXISTS"]),
+        strings(&["stack", "export", "ml", "exported.yaml"]),
+        // masked run: the value is in the command's environment, not in output
+        strings(&[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo pw=$MLFLOW_TRACKING_PASSWORD >&2; echo pw=$MLFLOW_TRACKING_PASSWORD",
+        ]),
+        // error paths
+        sm(&["register", "mlflow_secret", "--password=other"]),
+        sm(&["update", "mlflow_secret", "--remove-key", "nope"]),
+        sm(&["get", "mlflow_secret", "--key", "nope"]),
+        sm(&["get", "missing"]),
+        sm(&["update", "mlflow_secret", "--password"]),
+        sm(&["register", "bad name", "--k=v"]),
+        sm(&["delete", "mlflow_secret"]),
+        strings(&["run", "--", "definitely-not-a-command-xyz"]),
+        strings(&["stack", "register-secrets"]),
+        strings(&[
+            "experiment-tracker",
+            "update",
+            "mlflow",
+            "--tracking_password={{mlflow_secret.nokey}}",
+        ]),
+        strings(&["stack", "validate"]),
+        strings(&["run", "--", "true"]),
+        strings(&[
+            "experiment-tracker",
+            "update",
+            "mlflow",
+            "--tracking_password={{mlflow_secret.password}}",
+        ]),
+    ]
+    .into_iter()
+    .map(|args| (args.join(" "), run(args)))
+    .collect();
+    for (what, out) in &must_not_show {
+        assert!(
+            !out.stdout.contains(MARKER) && !out.stderr.contains(MARKER),
+            "`keystack {what}` showed the value:\nstdout: {}\nstderr: {}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    let masked = &must_not_show
+        .iter()
+        .find(|(what, _)| what.starts_with("run -- sh"))
+        .unwrap()
+        .1;
+    assert_eq!(masked.stdout, "pw=********\n");
+    assert_eq!(masked.stderr, "pw=********\n");
+
+    // Where the user asked for it, it is there (so the checks above could fail).
+    assert!(
+        run(sm(&["get", "mlflow_secret"]))
+            .ok()
+            .stdout
+            .contains(MARKER)
+    );
+    assert!(
+        run(sm(&["get", "mlflow_secret", "-o", "env"]))
+            .ok()
+            .stdout
+            .contains(MARKER)
+    );
+    assert!(
+        run(strings(&[
+            "run",
+            "--no-masking",
+            "--",
+            "sh",
+            "-c",
+            "echo $MLFLOW_TRACKING_PASSWORD"
+        ]))
+        .ok()
+        .stdout
+        .contains(MARKER)
+    );
+    // A wrong store key is refused without a word of the store's content.
+    let wrong_key = s.run_env(
+        &["secrets-manager", "secret", "get", "mlflow_secret"],
+        &[(
+            "KEYSTACK_LOCAL_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )],
+    );
+    assert_ne!(wrong_key.code, 0);
+    assert!(!wrong_key.stdout.contains(MARKER) && !wrong_key.stderr.contains(MARKER));
+
+    // Nowhere on disk in plain text: not the YAML, not the export, not the
+    // encrypted store or its key file, not anything else in the sandbox.
+    let files = s.snapshot();
+    assert!(files.iter().any(|(p, _)| p.ends_with("exported.yaml")));
+    for (path, bytes) in files {
+        assert!(
+            !bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
+            "{} holds the value in plain text",
+            path.display()
+        );
+    }
+}
