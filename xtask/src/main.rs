@@ -207,6 +207,42 @@ pub(crate) fn step(name: &str, mut command: Command) -> Result<(), String> {
     }
 }
 
+/// The cargo-deny release `cargo xtask test` installs and runs.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// `cargo deny check licenses bans sources` with the checked-in deny.toml,
+/// installing cargo-deny (pinned) under `<target>/tools` on first use. The
+/// advisories check needs the RustSec database from the network, so it is
+/// left to `cargo deny check advisories` where there is one.
+fn deny() -> Result<(), String> {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from);
+    let root = target.join("tools");
+    let binary = root.join("bin/cargo-deny");
+    let installed = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(CARGO_DENY_VERSION));
+    if !installed {
+        let mut install = cargo();
+        install
+            .args([
+                "install",
+                "cargo-deny",
+                "--locked",
+                "--version",
+                CARGO_DENY_VERSION,
+                "--root",
+            ])
+            .arg(&root);
+        step("install cargo-deny", install)?;
+    }
+    let mut deny = Command::new(&binary);
+    deny.current_dir(project_root())
+        .args(["--offline", "check", "licenses", "bans", "sources"]);
+    step("cargo deny check licenses bans sources", deny)
+}
+
 fn test() -> Result<(), String> {
     let started = Instant::now();
     let mut fmt = cargo();
@@ -228,6 +264,8 @@ fn test() -> Result<(), String> {
         "warnings",
     ]);
     step("cargo clippy", clippy)?;
+
+    deny()?;
 
     // One test run over the whole workspace (one build, one feature set),
     // with the emulators up so that the backends' suites run against them.
