@@ -386,7 +386,8 @@ fn cli_rows(mode: &Mode) -> Result<Vec<Row>, String> {
             for level in ["NONE", "SECRET_EXISTS", "SECRET_AND_KEY_EXISTS"] {
                 rows.push(Row::time(
                     format!(
-                        "`stack validate`, 200 refs / 50 secrets, {level} (local, {count} stored)"
+                        "`stack validate`, 200 refs / 50 secrets, {level} (local, {} stored)",
+                        thousands(count)
                     ),
                     s.median(
                         |_| strings(&["stack", "validate"]),

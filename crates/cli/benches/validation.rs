@@ -4,8 +4,9 @@
 //! `SECRET_AND_KEY_EXISTS` for several concurrency bounds, which is how
 //! `DEFAULT_CONCURRENCY` was chosen.
 //!
-//! Run through `cargo xtask bench`, which starts moto and passes its endpoint
-//! in `KEYSTACK_TEST_AWS_ENDPOINT`; without it the moto rows are left out.
+//! Run through `cargo xtask bench`, which starts the emulators (moto, drongo,
+//! OpenBao) and passes their addresses; rows of an emulator that is not set
+//! are left out.
 //! Prints markdown table rows on stdout. `--quick`: 3 runs instead of 11.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -44,11 +45,18 @@ fn main() {
             Duration::from_millis(50),
         )),
     )];
-    match std::env::var("KEYSTACK_TEST_AWS_ENDPOINT") {
-        Ok(endpoint) if !endpoint.is_empty() => {
-            managers.push(("moto (AWS)".to_owned(), aws(&endpoint)))
-        }
-        _ => eprintln!("KEYSTACK_TEST_AWS_ENDPOINT is not set: no moto rows"),
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match var("KEYSTACK_TEST_AWS_ENDPOINT") {
+        Some(endpoint) => managers.push(("moto (AWS)".to_owned(), aws(&endpoint))),
+        None => eprintln!("KEYSTACK_TEST_AWS_ENDPOINT is not set: no moto rows"),
+    }
+    match var("KEYSTACK_TEST_GCP_ENDPOINT") {
+        Some(endpoint) => managers.push(("drongo (GCP)".to_owned(), gcp(&endpoint))),
+        None => eprintln!("KEYSTACK_TEST_GCP_ENDPOINT is not set: no drongo rows"),
+    }
+    match var("KEYSTACK_TEST_VAULT_ADDR").zip(var("KEYSTACK_TEST_VAULT_TOKEN")) {
+        Some((addr, token)) => managers.push(("OpenBao (Vault)".to_owned(), vault(&addr, &token))),
+        None => eprintln!("KEYSTACK_TEST_VAULT_ADDR is not set: no OpenBao rows"),
     }
 
     println!(
@@ -105,6 +113,35 @@ fn aws(endpoint: &str) -> Arc<dyn SecretsManager> {
                 None,
                 "keystack-bench",
             ))
+            .build()
+            .unwrap(),
+    )
+}
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("bench{}x{nanos:x}", std::process::id())
+}
+
+fn gcp(endpoint: &str) -> Arc<dyn SecretsManager> {
+    Arc::new(
+        keystack_secrets_gcp::GcpBuilder::new()
+            .with_project_id(format!("p{}", unique()))
+            .with_endpoint(endpoint)
+            .build()
+            .unwrap(),
+    )
+}
+
+fn vault(addr: &str, token: &str) -> Arc<dyn SecretsManager> {
+    Arc::new(
+        keystack_secrets_vault::VaultBuilder::new()
+            .with_url(addr)
+            .with_token(token)
+            .with_namespace(unique())
             .build()
             .unwrap(),
     )
