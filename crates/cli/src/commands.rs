@@ -727,8 +727,10 @@ async fn stack_command(command: StackCommand) -> Result<u8, CliError> {
                 stack: stack.stack,
                 components: stack.components,
             };
-            std::fs::write(&file, keystack_stack::yaml::to_string(&export))
-                .map_err(|e| CliError::failure(format!("cannot write {}: {e}", file.display())))?;
+            keystack_stack::project::write_atomic(
+                &file,
+                &keystack_stack::yaml::to_string(&export),
+            )?;
             status(&format!("Exported stack '{name}' to {}.", file.display()));
         }
         StackCommand::Import { file, name } => import(&project, &file, name)?,

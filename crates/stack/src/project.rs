@@ -123,7 +123,7 @@ impl Project {
                 message: "a Keystack project is already initialized here".to_owned(),
             });
         }
-        fs::create_dir_all(&root).map_err(|e| StackError::io("create", &root, e))?;
+        create_private_dir_all(&root).map_err(|e| StackError::io("create", &root, e))?;
         let project = Self::open(root, env)?;
         let mut stack = Stack {
             name: "default".to_owned(),
@@ -406,18 +406,33 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, StackError> {
     Ok(files)
 }
 
+/// Creates `dir` and its missing parents readable by the owner only (0700
+/// on Unix); folders that exist are left as they are.
+pub fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 /// Writes `text` to `path` through a temporary file and a rename, so a
-/// reader sees the old file or the new one, never half of one.
-pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<(), StackError> {
+/// reader sees the old file or the new one, never half of one. New folders
+/// are 0700 and the file 0600: Keystack's files are the owner's alone.
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), StackError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| StackError::io("create", dir, e))?;
+    create_private_dir_all(dir).map_err(|e| StackError::io("create", dir, e))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
         std::process::id()
     ));
     let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         fs::rename(&tmp, path)

@@ -154,3 +154,32 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn every_file_keystack_creates_is_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let s = Sandbox::new();
+    s.seed();
+    s.run(&["stack", "export", "ml", "out/ml.yaml"]).ok();
+    s.run(&["stack", "set", "default"]).ok();
+    let mut checked = 0;
+    let mut stack = vec![
+        s.path().join(".keystack"),
+        s.path().join("data"),
+        s.path().join("out"),
+    ];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() {
+            assert_eq!(mode, 0o700, "folder {} is {mode:o}", path.display());
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode, 0o600, "file {} is {mode:o}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked > 10, "only {checked} paths checked");
+}
