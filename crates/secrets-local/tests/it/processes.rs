@@ -1,5 +1,7 @@
-//! Several processes on one store: concurrent writers lose nothing, and a
-//! writer killed with SIGKILL leaves every committed secret readable.
+//! Several processes on one store: concurrent writers lose nothing, 8
+//! processes × 500 mixed operations end in the state a sequential replay of
+//! their committed operations gives, and a writer killed with SIGKILL leaves
+//! every committed secret readable.
 //!
 //! The child processes are this test binary itself, re-run on the ignored
 //! test [`child_process`] with `KEYSTACK_TEST_CHILD` saying what to do.
@@ -8,7 +10,10 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use keystack_secrets_core::{SecretKey, SecretPatch, SecretsManager};
+use std::collections::BTreeMap;
+
+use keystack_secrets_core::memory::InMemorySecretsManager;
+use keystack_secrets_core::{Error, Secret, SecretKey, SecretPatch, SecretsManager};
 
 use super::{name, open, secret};
 
@@ -50,6 +55,10 @@ fn child_process() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
+    if role == "mixed" {
+        runtime.block_on(mixed_operations(Path::new(&dir), id, count));
+        return;
+    }
     runtime.block_on(async move {
         let manager = open(Path::new(&dir));
         for i in 0.. {
@@ -189,4 +198,170 @@ async fn processes_creating_one_store_at_once_agree_on_its_key() {
         2,
         "expected the store and one key file, found {files:?}"
     );
+}
+
+/// Shared secrets every mixed process updates (each only its own keys).
+const SHARED: [&str; 4] = ["s0", "s1", "s2", "s3"];
+
+/// One operation of a mixed process, as logged when it committed and
+/// replayed by the parent: `register NAME VALUE`, `set NAME KEY VALUE`,
+/// `remove NAME KEY`, `delete NAME`.
+async fn apply(manager: &dyn SecretsManager, op: &str) -> Result<(), Error> {
+    let parts: Vec<&str> = op.split(' ').collect();
+    match parts[..] {
+        ["register", n, v] => manager.register_secret(&secret(n, &[("v", v)])).await,
+        ["set", n, k, v] => manager
+            .update_secret(
+                &name(n),
+                &SecretPatch::new().set(SecretKey::new(k).unwrap(), v),
+            )
+            .await
+            .map(drop),
+        ["remove", n, k] => manager
+            .update_secret(
+                &name(n),
+                &SecretPatch::new().remove(SecretKey::new(k).unwrap()),
+            )
+            .await
+            .map(drop),
+        ["delete", n] => manager.delete_secret(&name(n)).await,
+        _ => panic!("unknown operation {op:?}"),
+    }
+}
+
+/// `count` operations, picked by a fixed pseudo-random sequence, on state
+/// no other process touches (its own secrets `m<id>-…`, its own keys
+/// `k<id>-…` in the shared secrets), so that replaying each process's
+/// committed operations one process after another must give the final
+/// state, whatever the interleaving was. Reads check the process's own
+/// view as it goes. Prints `committed OP` for each write that committed;
+/// a write that fails with a documented transient error (`Unavailable`:
+/// the store stayed locked past the busy timeout) is printed as `transient`.
+#[allow(clippy::print_stdout)]
+async fn mixed_operations(dir: &Path, id: usize, count: usize) {
+    let manager = open(dir);
+    let mut rng: u64 = 0x9e37_79b9_7f4a_7c15 ^ (id as u64 + 1);
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut own: BTreeMap<String, String> = BTreeMap::new();
+    let mut keys: BTreeMap<(usize, String), String> = BTreeMap::new();
+    let mut created = 0;
+    for i in 0..count {
+        let r = next();
+        let op = match r % 6 {
+            0 | 1 => {
+                let shared = (r / 7) as usize % SHARED.len();
+                let key = format!("k{id}-{}", (r / 31) % 12);
+                if r % 6 == 1 && keys.contains_key(&(shared, key.clone())) {
+                    format!("remove {} {key}", SHARED[shared])
+                } else {
+                    format!("set {} {key} v{id}-{i}", SHARED[shared])
+                }
+            }
+            2 | 3 if !own.is_empty() && r % 6 == 3 => {
+                let n = own
+                    .keys()
+                    .nth((r / 11) as usize % own.len())
+                    .unwrap()
+                    .clone();
+                format!("delete {n}")
+            }
+            4 if !own.is_empty() => {
+                let n = own
+                    .keys()
+                    .nth((r / 11) as usize % own.len())
+                    .unwrap()
+                    .clone();
+                let got = manager.get_secret(&name(&n)).await.unwrap();
+                assert_eq!(
+                    got.get("v").unwrap().expose(),
+                    own[&n],
+                    "process {id} read back {n}"
+                );
+                format!("set {n} v v{id}-{i}")
+            }
+            _ => {
+                created += 1;
+                format!("register m{id}-{created:04} v{id}-{i}")
+            }
+        };
+        match apply(&manager, &op).await {
+            Ok(()) => {
+                let parts: Vec<&str> = op.split(' ').collect();
+                match parts[..] {
+                    ["register", n, v] => drop(own.insert(n.to_owned(), v.to_owned())),
+                    ["set", n, "v", v] if n.starts_with('m') => {
+                        drop(own.insert(n.to_owned(), v.to_owned()))
+                    }
+                    ["set", n, k, v] => {
+                        let shared = SHARED.iter().position(|s| *s == n).unwrap();
+                        keys.insert((shared, k.to_owned()), v.to_owned());
+                    }
+                    ["remove", n, k] => {
+                        let shared = SHARED.iter().position(|s| *s == n).unwrap();
+                        keys.remove(&(shared, k.to_owned()));
+                    }
+                    ["delete", n] => drop(own.remove(n)),
+                    _ => unreachable!(),
+                }
+                println!("{COMMITTED}{op}");
+            }
+            Err(e @ Error::Unavailable { .. }) => println!("transient {op}: {e}"),
+            Err(e) => panic!("process {id}: {op}: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_operations_of_eight_processes_equal_a_sequential_replay() {
+    const PROCESSES: usize = 8;
+    const EACH: usize = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let manager = open(dir.path());
+    let replay = InMemorySecretsManager::new();
+    for s in SHARED {
+        let base = secret(s, &[("base", "kept")]);
+        manager.register_secret(&base).await.unwrap();
+        replay.register_secret(&base).await.unwrap();
+    }
+    let mut children: Vec<Child> = (0..PROCESSES)
+        .map(|id| spawn_child("mixed", dir.path(), id, EACH))
+        .collect();
+    let mut committed = 0;
+    for child in &mut children {
+        let ops: Vec<String> = committed_lines(child).collect();
+        assert!(child.wait().unwrap().success(), "a mixed process failed");
+        committed += ops.len();
+        for op in &ops {
+            apply(&replay, op).await.unwrap();
+        }
+    }
+    assert!(
+        committed > PROCESSES * EACH * 9 / 10,
+        "only {committed} of {} operations committed",
+        PROCESSES * EACH
+    );
+    let stored = manager.list_secret_names().await.unwrap();
+    assert_eq!(stored, replay.list_secret_names().await.unwrap());
+    assert!(
+        stored.len() > SHARED.len() + PROCESSES,
+        "{} secrets",
+        stored.len()
+    );
+    let shared = manager.get_secret(&name("s0")).await.unwrap();
+    assert!(
+        shared.values().len() > PROCESSES,
+        "s0 has {} keys",
+        shared.values().len()
+    );
+    for n in &stored {
+        let a: Secret = manager.get_secret(n).await.unwrap();
+        let b: Secret = replay.get_secret(n).await.unwrap();
+        assert_eq!(a.values(), b.values(), "secret {n} differs from the replay");
+    }
+    manager.verify().await.unwrap();
 }
