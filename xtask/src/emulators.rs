@@ -90,6 +90,11 @@ pub(crate) const EMULATORS: &[Emulator] = &[
                 ("KEYSTACK_TEST_VAULT_TOKEN", BAO_ROOT_TOKEN.into()),
                 ("VAULT_ADDR", url),
                 ("VAULT_TOKEN", BAO_ROOT_TOKEN.into()),
+                // For suites that start (and stop) a server of their own.
+                (
+                    "KEYSTACK_TEST_BAO",
+                    venv().join("bin/bao").display().to_string(),
+                ),
             ]
         },
     },

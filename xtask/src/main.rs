@@ -207,6 +207,46 @@ pub(crate) fn step(name: &str, mut command: Command) -> Result<(), String> {
     }
 }
 
+/// Checks every crate of `crates/` on its own, with its own features only:
+/// the workspace build unifies features across crates, which can hide a
+/// crate that forgot to ask for a feature it uses, and users depend on
+/// `keystack-secrets-core` plus one backend crate alone.
+fn each_crate_alone() -> Result<(), String> {
+    let root = project_root();
+    let started = Instant::now();
+    eprintln!("==> cargo check, each crate on its own");
+    for manifest in tidy::crate_manifests(&root) {
+        let Some(name) = std::fs::read_to_string(&manifest)
+            .ok()
+            .and_then(|text| {
+                text.lines().find_map(|l| {
+                    l.strip_prefix("name = \"")?
+                        .strip_suffix('"')
+                        .map(str::to_owned)
+                })
+            })
+            .filter(|name| name.starts_with("keystack-"))
+        else {
+            continue;
+        };
+        let status = cargo()
+            .args(["check", "--quiet", "--locked", "-p", &name])
+            .status()
+            .map_err(|e| format!("cargo check -p {name}: could not start: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "{name} does not build on its own (a feature of a dependency it uses is only \
+                 enabled by another crate of the workspace?)"
+            ));
+        }
+    }
+    eprintln!(
+        "    each crate on its own: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// The cargo-deny release `cargo xtask test` installs and runs.
 const CARGO_DENY_VERSION: &str = "0.20.2";
 
@@ -266,6 +306,7 @@ fn test() -> Result<(), String> {
     step("cargo clippy", clippy)?;
 
     deny()?;
+    each_crate_alone()?;
 
     // One test run over the whole workspace (one build, one feature set),
     // with the emulators up so that the backends' suites run against them.

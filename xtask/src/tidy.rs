@@ -38,7 +38,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
     }
 }
 
-fn crate_manifests(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn crate_manifests(root: &Path) -> Vec<PathBuf> {
     let mut manifests = vec![root.join("xtask/Cargo.toml")];
     if let Ok(entries) = fs::read_dir(root.join("crates")) {
         for entry in entries.flatten() {

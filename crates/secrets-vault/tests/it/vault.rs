@@ -2,6 +2,7 @@
 //! foreign entries, authentication, configuration.
 
 use std::collections::HashMap;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -594,4 +595,79 @@ async fn a_sealed_server_is_unavailable_after_max_attempts() {
         3,
         "one request per attempt"
     );
+}
+
+/// A `bao server -dev` of this test's own on `port`, so that it can be
+/// stopped and started again mid-test.
+fn own_server(bao: &str, port: u16) -> std::process::Child {
+    let child = Command::new(bao)
+        .args([
+            "server",
+            "-dev",
+            &format!("-dev-listen-address=127.0.0.1:{port}"),
+            "-dev-root-token-id=restart-test-root",
+            "-dev-no-store-token",
+        ])
+        .env("HOME", std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "bao did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+#[tokio::test]
+async fn a_server_that_stops_is_unavailable_and_is_used_again_once_back() {
+    let Some(bao) = std::env::var("KEYSTACK_TEST_BAO")
+        .ok()
+        .filter(|b| !b.is_empty())
+    else {
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("http://127.0.0.1:{port}");
+    let mut server = own_server(&bao, port);
+    let m = VaultBuilder::new()
+        .with_url(&addr)
+        .with_token("restart-test-root")
+        .with_max_attempts(3)
+        .with_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    m.register_secret(&secret("before", &[("k", "v")]))
+        .await
+        .unwrap();
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let started = Instant::now();
+    let err = m.get_secret(&name("before")).await.unwrap_err();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert!(err.to_string().contains(&addr), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "bounded retries, no hang: {:?}",
+        started.elapsed()
+    );
+
+    // Back (dev mode starts empty): the same manager works again.
+    let mut server = own_server(&bao, port);
+    m.register_secret(&secret("after", &[("k", "v")]))
+        .await
+        .unwrap();
+    assert_eq!(m.list_secret_names().await.unwrap(), [name("after")]);
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
