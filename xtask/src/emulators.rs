@@ -62,6 +62,11 @@ pub(crate) const EMULATORS: &[Emulator] = &[
                 ("AWS_ACCESS_KEY_ID", "testing".into()),
                 ("AWS_SECRET_ACCESS_KEY", "testing".into()),
                 ("AWS_REGION", "us-east-1".into()),
+                // For suites that start (and stop) an emulator of their own.
+                (
+                    "KEYSTACK_TEST_MOTO",
+                    venv().join("bin/moto_server").display().to_string(),
+                ),
             ]
         },
     },
@@ -124,6 +129,11 @@ pub(crate) const EMULATORS: &[Emulator] = &[
                 (
                     "KEYSTACK_TEST_PYTHON",
                     venv().join("bin/python").display().to_string(),
+                ),
+                // For suites that start (and stop) an emulator of their own.
+                (
+                    "KEYSTACK_TEST_DRONGO",
+                    venv().join("bin/drongo").display().to_string(),
                 ),
             ]
         },

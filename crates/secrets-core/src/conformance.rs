@@ -96,6 +96,38 @@ pub fn emulator_var(var: &str, suite: &str) -> Option<String> {
     value
 }
 
+/// A free TCP port on 127.0.0.1 (for a server a test starts itself).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Starts `program ARGS` (an emulator a test wants to stop and start again
+/// itself), with its output discarded and its own `HOME`, and waits until
+/// `127.0.0.1:port` accepts connections (30 s at most).
+pub fn start_server(program: &str, args: &[String], port: u16) -> std::process::Child {
+    let home = std::env::temp_dir().join(format!("keystack-test-home-{}", unique_id()));
+    std::fs::create_dir_all(&home).expect("a temporary HOME");
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .env("HOME", &home)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("{program} did not listen on 127.0.0.1:{port} within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
 /// Generates one `#[tokio::test]` per conformance function. `$fixture` is an
 /// `async fn() -> Option<Fixture>`; `None` skips the test (the fixture should
 /// print one line saying why). The calling crate needs `tokio` with the

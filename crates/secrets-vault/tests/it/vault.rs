@@ -2,7 +2,6 @@
 //! foreign entries, authentication, configuration.
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -600,43 +599,24 @@ async fn a_sealed_server_is_unavailable_after_max_attempts() {
 /// A `bao server -dev` of this test's own on `port`, so that it can be
 /// stopped and started again mid-test.
 fn own_server(bao: &str, port: u16) -> std::process::Child {
-    let child = Command::new(bao)
-        .args([
-            "server",
-            "-dev",
-            &format!("-dev-listen-address=127.0.0.1:{port}"),
-            "-dev-root-token-id=restart-test-root",
-            "-dev-no-store-token",
-        ])
-        .env("HOME", std::env::temp_dir())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "bao did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
+    let args = [
+        "server".to_owned(),
+        "-dev".to_owned(),
+        format!("-dev-listen-address=127.0.0.1:{port}"),
+        "-dev-root-token-id=restart-test-root".to_owned(),
+        "-dev-no-store-token".to_owned(),
+    ];
+    keystack_secrets_core::conformance::start_server(bao, &args, port)
 }
 
 #[tokio::test]
 async fn a_server_that_stops_is_unavailable_and_is_used_again_once_back() {
-    let Some(bao) = std::env::var("KEYSTACK_TEST_BAO")
-        .ok()
-        .filter(|b| !b.is_empty())
+    let Some(bao) =
+        keystack_secrets_core::conformance::emulator_var("KEYSTACK_TEST_BAO", "Vault outage test")
     else {
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = keystack_secrets_core::conformance::free_port();
     let addr = format!("http://127.0.0.1:{port}");
     let mut server = own_server(&bao, port);
     let m = VaultBuilder::new()
