@@ -128,6 +128,49 @@ pub fn start_server(program: &str, args: &[String], port: u16) -> std::process::
     child
 }
 
+/// An outage and a recovery: with the server `start` starts, `manager`
+/// (whose address is `endpoint`) registers a secret; the server is killed:
+/// a read fails with [`Error::Unavailable`] naming `endpoint`, within 10 s
+/// (bounded retries, no hang); the server is started again (empty): the
+/// same manager registers and lists again, without being rebuilt.
+pub async fn outage_and_recovery(
+    start: impl Fn() -> std::process::Child,
+    manager: &dyn SecretsManager,
+    endpoint: &str,
+) {
+    let mut server = start();
+    manager
+        .register_secret(&secret("before", [("k", "v")]))
+        .await
+        .expect("register while the server is up");
+    server.kill().expect("stop the server");
+    server.wait().expect("reap the server");
+    let started = std::time::Instant::now();
+    let err = manager
+        .get_secret(&name("before"))
+        .await
+        .expect_err("a read with the server down must fail");
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains(endpoint), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "retries must be bounded: {:?}",
+        started.elapsed()
+    );
+    let mut server = start();
+    manager
+        .register_secret(&secret("after", [("k", "v")]))
+        .await
+        .expect("the same manager works once the server is back");
+    assert_eq!(
+        manager.list_secret_names().await.expect("list"),
+        [name("after")]
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
 /// Generates one `#[tokio::test]` per conformance function. `$fixture` is an
 /// `async fn() -> Option<Fixture>`; `None` skips the test (the fixture should
 /// print one line saying why). The calling crate needs `tokio` with the

@@ -450,16 +450,13 @@ fn debug_shows_the_project_not_more() {
 
 #[tokio::test]
 async fn an_emulator_that_stops_is_unavailable_and_is_used_again_once_back() {
-    let Some(drongo) =
-        keystack_secrets_core::conformance::emulator_var("KEYSTACK_TEST_DRONGO", "GCP outage test")
-    else {
+    use keystack_secrets_core::conformance::{emulator_var, free_port, start_server};
+    let Some(drongo) = emulator_var("KEYSTACK_TEST_DRONGO", "GCP outage test") else {
         return;
     };
-    use keystack_secrets_core::conformance::{free_port, start_server};
     let port = free_port();
     let args = ["server", "--host", "127.0.0.1", "--port", &port.to_string()].map(str::to_owned);
     let endpoint = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&drongo, &args, port);
     let m = GcpBuilder::new()
         .with_project_id("restart")
         .with_endpoint(&endpoint)
@@ -467,28 +464,10 @@ async fn an_emulator_that_stops_is_unavailable_and_is_used_again_once_back() {
         .with_timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    m.register_secret(&secret("before", &[("k", "v")]))
-        .await
-        .unwrap();
-
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let started = Instant::now();
-    let err = m.get_secret(&name("before")).await.unwrap_err();
-    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
-    assert!(err.to_string().contains(&endpoint), "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-
-    // Back (drongo starts empty): the same manager works again.
-    let mut server = start_server(&drongo, &args, port);
-    m.register_secret(&secret("after", &[("k", "v")]))
-        .await
-        .unwrap();
-    assert_eq!(m.list_secret_names().await.unwrap(), [name("after")]);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    keystack_secrets_core::conformance::outage_and_recovery(
+        || start_server(&drongo, &args, port),
+        &m,
+        &endpoint,
+    )
+    .await;
 }

@@ -596,9 +596,13 @@ async fn a_sealed_server_is_unavailable_after_max_attempts() {
     );
 }
 
-/// A `bao server -dev` of this test's own on `port`, so that it can be
-/// stopped and started again mid-test.
-fn own_server(bao: &str, port: u16) -> std::process::Child {
+#[tokio::test]
+async fn a_server_that_stops_is_unavailable_and_is_used_again_once_back() {
+    use keystack_secrets_core::conformance::{emulator_var, free_port, start_server};
+    let Some(bao) = emulator_var("KEYSTACK_TEST_BAO", "Vault outage test") else {
+        return;
+    };
+    let port = free_port();
     let args = [
         "server".to_owned(),
         "-dev".to_owned(),
@@ -606,19 +610,7 @@ fn own_server(bao: &str, port: u16) -> std::process::Child {
         "-dev-root-token-id=restart-test-root".to_owned(),
         "-dev-no-store-token".to_owned(),
     ];
-    keystack_secrets_core::conformance::start_server(bao, &args, port)
-}
-
-#[tokio::test]
-async fn a_server_that_stops_is_unavailable_and_is_used_again_once_back() {
-    let Some(bao) =
-        keystack_secrets_core::conformance::emulator_var("KEYSTACK_TEST_BAO", "Vault outage test")
-    else {
-        return;
-    };
-    let port = keystack_secrets_core::conformance::free_port();
     let addr = format!("http://127.0.0.1:{port}");
-    let mut server = own_server(&bao, port);
     let m = VaultBuilder::new()
         .with_url(&addr)
         .with_token("restart-test-root")
@@ -626,28 +618,10 @@ async fn a_server_that_stops_is_unavailable_and_is_used_again_once_back() {
         .with_timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    m.register_secret(&secret("before", &[("k", "v")]))
-        .await
-        .unwrap();
-
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let started = Instant::now();
-    let err = m.get_secret(&name("before")).await.unwrap_err();
-    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
-    assert!(err.to_string().contains(&addr), "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "bounded retries, no hang: {:?}",
-        started.elapsed()
-    );
-
-    // Back (dev mode starts empty): the same manager works again.
-    let mut server = own_server(&bao, port);
-    m.register_secret(&secret("after", &[("k", "v")]))
-        .await
-        .unwrap();
-    assert_eq!(m.list_secret_names().await.unwrap(), [name("after")]);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    keystack_secrets_core::conformance::outage_and_recovery(
+        || start_server(&bao, &args, port),
+        &m,
+        &addr,
+    )
+    .await;
 }
