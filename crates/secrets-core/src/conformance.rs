@@ -128,6 +128,25 @@ pub fn start_server(program: &str, args: &[String], port: u16) -> std::process::
     child
 }
 
+/// With nothing answering at `endpoint`, a read fails with a retryable
+/// [`Error::Unavailable`] that names `endpoint`, within 10 s (bounded
+/// retries and timeouts, no hang).
+pub async fn unreachable_is_unavailable(manager: &dyn SecretsManager, endpoint: &str) {
+    let started = std::time::Instant::now();
+    let err = manager
+        .get_secret(&name("before"))
+        .await
+        .expect_err("a read with nothing answering must fail");
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains(endpoint), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "retries must be bounded: {:?}",
+        started.elapsed()
+    );
+}
+
 /// An outage and a recovery: with the server `start` starts, `manager`
 /// (whose address is `endpoint`) registers a secret; the server is killed:
 /// a read fails with [`Error::Unavailable`] naming `endpoint`, within 10 s
@@ -145,19 +164,7 @@ pub async fn outage_and_recovery(
         .expect("register while the server is up");
     server.kill().expect("stop the server");
     server.wait().expect("reap the server");
-    let started = std::time::Instant::now();
-    let err = manager
-        .get_secret(&name("before"))
-        .await
-        .expect_err("a read with the server down must fail");
-    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
-    assert!(err.is_retryable());
-    assert!(err.to_string().contains(endpoint), "{err}");
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(10),
-        "retries must be bounded: {:?}",
-        started.elapsed()
-    );
+    unreachable_is_unavailable(manager, endpoint).await;
     let mut server = start();
     manager
         .register_secret(&secret("after", [("k", "v")]))
