@@ -241,13 +241,9 @@ impl GcpSecretsManager {
             .map_err(|_| unreadable("its key-values do not fit its schema"))
     }
 
-    async fn add_version(
-        &self,
-        name: &SecretName,
-        values: &BTreeMap<SecretKey, SecretValue>,
-    ) -> Result<String> {
+    /// Adds a version holding `payload` (checked by [`payload`]).
+    async fn add_version(&self, name: &SecretName, payload: &str) -> Result<String> {
         let resource = self.resource(name);
-        let payload = payload(name, values)?;
         let client = self.client().await?;
         let added = self
             .call("add a version to", &resource, || {
@@ -421,7 +417,7 @@ impl SecretsManager for GcpSecretsManager {
 
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let name = secret.name();
-        payload(name, secret.values())?;
+        let payload = payload(name, secret.values())?;
         let id = naming::secret_id(self.config.namespace.as_deref(), name);
         let parent = self.parent();
         let labels = self.labels(secret.schema());
@@ -456,7 +452,7 @@ impl SecretsManager for GcpSecretsManager {
                 )));
             }
         }
-        if let Err(e) = self.add_version(name, secret.values()).await {
+        if let Err(e) = self.add_version(name, &payload).await {
             // A secret without a version would read as missing but block its
             // name: take it back.
             let _ = self.remove(&self.resource(name)).await;
@@ -476,7 +472,8 @@ impl SecretsManager for GcpSecretsManager {
     async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
         let mut secret = self.read(name).await?;
         secret.apply(patch)?;
-        self.add_version(name, secret.values()).await?;
+        self.add_version(name, &payload(name, secret.values())?)
+            .await?;
         self.prune(name).await?;
         Ok(secret)
     }
