@@ -112,6 +112,17 @@ fn signal(pid: i32, signal: rustix::process::Signal) {
     rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), signal).unwrap();
 }
 
+/// `keystack run -- sh -c SCRIPT` in the background, without a terminal.
+fn spawn_run(s: &Sandbox, script: &str) -> std::process::Child {
+    s.std_command()
+        .args(["run", "--", "sh", "-c", script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn alive(pid: i32) -> bool {
     // A reaped process has no /proc entry; a zombie would say "Z".
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -123,15 +134,10 @@ fn sigterm_to_keystack_reaches_the_command_and_the_exit_code_is_128_plus_the_sig
     let s = Sandbox::new();
     s.seed();
     let pid_file = s.path().join("child.pid");
-    let child = s
-        .std_command()
-        .args(["run", "--", "sh", "-c"])
-        .arg(format!("echo $$ > {}; exec sleep 30", pid_file.display()))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(
+        &s,
+        &format!("echo $$ > {}; exec sleep 30", pid_file.display()),
+    );
     let command_pid = read_pid(&pid_file);
     let keystack_pid = i32::try_from(child.id()).unwrap();
     signal(keystack_pid, rustix::process::Signal::TERM);
@@ -150,18 +156,13 @@ fn sigint_without_a_terminal_is_forwarded_and_the_commands_own_exit_code_wins() 
     let s = Sandbox::new();
     s.seed();
     let pid_file = s.path().join("child.pid");
-    let child = s
-        .std_command()
-        .args(["run", "--", "sh", "-c"])
-        .arg(format!(
+    let child = spawn_run(
+        &s,
+        &format!(
             "trap 'echo got-int; exit 3' INT; echo $$ > {}; while :; do sleep 0.05; done",
             pid_file.display()
-        ))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ),
+    );
     read_pid(&pid_file);
     signal(
         i32::try_from(child.id()).unwrap(),
