@@ -67,6 +67,7 @@ const EMULATED_SUITES: &[(&str, &str)] = &[
     ("keystack-secrets-aws", "moto"),
     ("keystack-secrets-vault", "bao"),
     ("keystack-secrets-gcp", "drongo"),
+    ("keystack-secrets-azure", "keyvault"),
 ];
 
 /// Runs every test of the workspace with the emulators' variables set, after

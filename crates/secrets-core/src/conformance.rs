@@ -547,7 +547,9 @@ pub async fn concurrent_registers_of_distinct_names(m: &dyn SecretsManager) {
 }
 
 /// Concurrent registers of one name: exactly one wins, the others get
-/// `AlreadyExists`, and the stored secret is the winner's, whole.
+/// `AlreadyExists`, and the stored secret is the winner's, whole. Where
+/// registers are not atomic, several may win; the stored secret is then
+/// one winner's, whole, and the others still fail only with `AlreadyExists`.
 pub async fn concurrent_registers_of_one_name(m: &dyn SecretsManager) {
     const N: usize = 8;
     let secrets: Vec<Secret> = (0..N)
@@ -565,17 +567,25 @@ pub async fn concurrent_registers_of_one_name(m: &dyn SecretsManager) {
             Err(e) => panic!("unexpected error from a concurrent register: {e:?}"),
         }
     }
-    assert_eq!(
-        winners.len(),
-        1,
-        "exactly one register must win, got {winners:?}"
-    );
-    let got = m.get_secret(&name("contended")).await.expect("get");
-    assert_eq!(
-        plain(&got),
-        plain(&secrets[winners[0]]),
-        "stored secret is not the winner's"
-    );
+    let got = plain(&m.get_secret(&name("contended")).await.expect("get"));
+    if m.info().capabilities.atomic_register {
+        assert_eq!(
+            winners.len(),
+            1,
+            "exactly one register must win, got {winners:?}"
+        );
+        assert_eq!(
+            got,
+            plain(&secrets[winners[0]]),
+            "stored secret is not the winner's"
+        );
+    } else {
+        assert!(!winners.is_empty(), "no register won");
+        assert!(
+            winners.iter().any(|&i| got == plain(&secrets[i])),
+            "stored secret is not one winner's, whole"
+        );
+    }
 }
 
 /// Concurrent updates of one secret never corrupt it or lose it. Where the

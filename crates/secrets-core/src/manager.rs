@@ -61,15 +61,23 @@ pub struct Capabilities {
     pub case_insensitive_names: bool,
     /// The largest secret (JSON of its key-values) the backend accepts, in bytes.
     pub max_secret_bytes: Option<usize>,
+    /// Concurrent registers of one name are serialized: exactly one wins
+    /// and the others fail with [`Error::AlreadyExists`](crate::Error::AlreadyExists).
+    /// Where false (a service without create-only writes), a register that
+    /// races another one of the same name may also succeed, and the last
+    /// writer's secret is kept, whole.
+    pub atomic_register: bool,
 }
 
 impl Capabilities {
-    /// Capabilities of a backend that guarantees nothing beyond the trait.
+    /// Capabilities of a backend that guarantees nothing beyond the trait
+    /// (whose `register_secret` is create-only).
     pub const fn new() -> Self {
         Self {
             atomic_update: false,
             case_insensitive_names: false,
             max_secret_bytes: None,
+            atomic_register: true,
         }
     }
 
@@ -82,6 +90,12 @@ impl Capabilities {
     /// Sets [`Capabilities::case_insensitive_names`].
     pub const fn with_case_insensitive_names(mut self, value: bool) -> Self {
         self.case_insensitive_names = value;
+        self
+    }
+
+    /// Sets [`Capabilities::atomic_register`].
+    pub const fn with_atomic_register(mut self, value: bool) -> Self {
+        self.atomic_register = value;
         self
     }
 

@@ -1,0 +1,540 @@
+//! Keystack's Azure Key Vault backend, on Microsoft's official
+//! `azure_security_keyvault_secrets` client with `azure_identity`
+//! credentials (reqwest 0.13 with rustls, as the other cloud backends).
+//!
+//! One Key Vault secret per Keystack secret. Its name is
+//! `keystack-<name>` or `keystack<n>-<namespace>-<name>`, escaped into Key
+//! Vault's alphabet (see `naming`); its value is the JSON object of the
+//! key-values with content type `application/json`; its tags mark it
+//! (`keystack-managed=true`, `keystack-namespace`, `keystack-schema`). An
+//! update writes a new version. A delete purges when the vault allows it
+//! (`purge_on_delete`), and a register over a deleted but recoverable
+//! Keystack secret recovers or purges it first (`on_deleted_secret`).
+
+mod config;
+mod credential;
+mod error;
+mod naming;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use azure_core::http::{ClientOptions, RetryOptions, Transport};
+use azure_security_keyvault_secrets::models::{SecretProperties, SetSecretParameters};
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::payload::{from_json, to_json};
+use keystack_secrets_core::retry::{backoff, retry};
+use keystack_secrets_core::{
+    Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
+    SecretSchema, SecretValue, SecretsManager,
+};
+use tokio::sync::OnceCell;
+use zeroize::Zeroizing;
+
+pub use config::{AzureBuilder, AzureConfig, AzureConfigKey, CredentialKind, DeletedSecretAction};
+pub use error::AzureError;
+use error::{Failure, classify};
+
+/// The flavor name of this backend.
+pub const FLAVOR: &str = "azure";
+
+const MANAGED: &str = "keystack-managed";
+const NAMESPACE: &str = "keystack-namespace";
+const SCHEMA: &str = "keystack-schema";
+const CONTENT_TYPE: &str = "application/json";
+
+/// The largest secret value Key Vault accepts (25 KiB).
+pub const MAX_SECRET_BYTES: usize = 25 * 1024;
+
+/// Deletes in flight during `delete_all_secrets`.
+const FAN_OUT: usize = 8;
+
+/// How long a name may stay in conflict (being deleted, purged or
+/// recovered) before Keystack gives up waiting for it.
+const CONFLICT_WAIT: Duration = Duration::from_secs(60);
+
+/// Secrets kept in Azure Key Vault.
+pub struct AzureSecretsManager {
+    config: AzureConfig,
+    client_secret: Option<config::ClientSecret>,
+    vault: String,
+    client: OnceCell<SecretClient>,
+}
+
+impl fmt::Debug for AzureSecretsManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AzureSecretsManager")
+            .field("vault", &self.vault)
+            .field("namespace", &self.config.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AzureSecretsManager {
+    fn new(config: AzureConfig, client_secret: Option<config::ClientSecret>) -> Self {
+        Self {
+            vault: config.vault_url(),
+            config,
+            client_secret,
+            client: OnceCell::new(),
+        }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &AzureConfig {
+        &self.config
+    }
+
+    /// The client, made on first use. Retries are ours
+    /// (`keystack_secrets_core::retry`), so the pipeline's own are off.
+    async fn client(&self) -> Result<&SecretClient> {
+        self.client
+            .get_or_try_init(|| async {
+                let options = ClientOptions {
+                    transport: Some(Transport::new(Arc::new(credential::http_client(
+                        &self.config,
+                    )?))),
+                    retry: RetryOptions::none(),
+                    ..ClientOptions::default()
+                };
+                let credential = credential::credential(
+                    &self.config,
+                    self.client_secret.as_ref(),
+                    options.clone(),
+                )?;
+                let options = SecretClientOptions {
+                    client_options: options,
+                    verify_challenge_resource: Some(
+                        self.config.verify_challenge_resource.unwrap_or(true),
+                    ),
+                    ..SecretClientOptions::default()
+                };
+                SecretClient::new(&self.vault, credential, Some(options)).map_err(|e| {
+                    config::invalid(format!("cannot set up a client for {}: {e}", self.vault))
+                })
+            })
+            .await
+    }
+
+    fn namespace(&self) -> &str {
+        self.config.namespace.as_deref().unwrap_or("")
+    }
+
+    /// The Key Vault name of `name`, refused if Key Vault would refuse it.
+    fn id(&self, name: &SecretName) -> Result<String> {
+        let id = naming::secret_name(self.config.namespace.as_deref(), name);
+        if id.len() > naming::MAX_LEN {
+            let namespace_hint = match &self.config.namespace {
+                Some(ns) => format!(
+                    " (the namespace '{ns}' takes {} of them)",
+                    naming::escape(ns).len() + 4
+                ),
+                None => String::new(),
+            };
+            return Err(AzureError::NameTooLong {
+                name: name.clone(),
+                len: id.len(),
+                id,
+                namespace_hint,
+            }
+            .into());
+        }
+        Ok(id)
+    }
+
+    /// One SDK call with retries; 404 and 409 are kept apart for the caller
+    /// to give their meaning.
+    async fn call<T, F, Fut>(
+        &self,
+        action: &str,
+        resource: &str,
+        call: F,
+    ) -> Result<std::result::Result<T, Failure>>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = azure_core::Result<T>>,
+    {
+        retry(self.config.max_attempts(), || async {
+            match call().await {
+                Ok(value) => Ok(Ok(value)),
+                Err(e) => match classify(&e, &self.vault, action, resource) {
+                    Failure::Other(e) => Err(e),
+                    failure => Ok(Err(failure)),
+                },
+            }
+        })
+        .await
+    }
+
+    fn tags(&self, schema: SecretSchema) -> HashMap<String, String> {
+        [
+            (MANAGED, "true"),
+            (NAMESPACE, self.namespace()),
+            (SCHEMA, schema.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    fn is_ours(&self, tags: Option<&HashMap<String, String>>) -> bool {
+        let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
+        tag(MANAGED) == Some("true") && tag(NAMESPACE).unwrap_or("") == self.namespace()
+    }
+
+    fn foreign(&self, id: &str) -> Error {
+        AzureError::Foreign {
+            id: id.to_owned(),
+            vault: self.vault.clone(),
+        }
+        .into()
+    }
+
+    async fn read(&self, name: &SecretName) -> Result<Secret> {
+        let id = self.id(name)?;
+        let client = self.client().await?;
+        let got = self
+            .call("read", &id, || async {
+                client.get_secret(&id, None).await?.into_model()
+            })
+            .await?;
+        let stored = match got {
+            Ok(stored) => stored,
+            Err(Failure::NotFound) => return Err(Error::NotFound { name: name.clone() }),
+            Err(other) => return Err(other.into_error(format!("read {id}"))),
+        };
+        if !self.is_ours(stored.tags.as_ref()) {
+            return Err(self.foreign(&id));
+        }
+        let unreadable = |problem: &str| -> Error {
+            AzureError::Unreadable {
+                name: name.clone(),
+                id: id.clone(),
+                problem: problem.to_owned(),
+            }
+            .into()
+        };
+        let schema: SecretSchema = stored
+            .tags
+            .as_ref()
+            .and_then(|t| t.get(SCHEMA))
+            .map_or(Ok(SecretSchema::Arbitrary), |s| s.parse())
+            .map_err(|_| unreadable("its keystack-schema tag is not a known schema"))?;
+        let value = Zeroizing::new(stored.value.unwrap_or_default());
+        let values =
+            from_json(value.as_bytes()).map_err(|e| unreadable(&format!("its value: {e}")))?;
+        Secret::new(name.clone(), schema, values)
+            .map_err(|_| unreadable("its key-values do not fit its schema"))
+    }
+
+    /// Writes `payload` as the newest version of `id`, with Keystack's tags.
+    /// A name held by a deleted Keystack secret is recovered or purged
+    /// first; a name that is being deleted, purged or recovered is waited for.
+    async fn write(
+        &self,
+        name: &SecretName,
+        id: &str,
+        payload: &str,
+        schema: SecretSchema,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        let tags = self.tags(schema);
+        let started = tokio::time::Instant::now();
+        let mut round = 0;
+        loop {
+            round += 1;
+            let written = self
+                .call("write", id, || async {
+                    let parameters = SetSecretParameters {
+                        value: Some(payload.to_owned()),
+                        content_type: Some(CONTENT_TYPE.to_owned()),
+                        tags: Some(tags.clone()),
+                        ..SetSecretParameters::default()
+                    };
+                    client
+                        .set_secret(id, parameters.try_into()?, None)
+                        .await
+                        .map(|_| ())
+                })
+                .await?;
+            match written {
+                Ok(()) => return Ok(()),
+                Err(Failure::DeletedButRecoverable) => self.clear_deleted(id).await?,
+                Err(Failure::Conflict) => self.wait_out_conflict(id, started, round).await?,
+                Err(Failure::NotFound) => return Err(Error::NotFound { name: name.clone() }),
+                Err(other) => return Err(other.into_error(format!("write {id}"))),
+            }
+        }
+    }
+
+    /// Pauses before another attempt on a name in conflict, or gives up.
+    async fn wait_out_conflict(
+        &self,
+        id: &str,
+        started: tokio::time::Instant,
+        round: u32,
+    ) -> Result<()> {
+        if started.elapsed() >= CONFLICT_WAIT {
+            return Err(Error::Unavailable {
+                backend: FLAVOR,
+                message: format!(
+                    "{id} in {} is still being deleted, purged or recovered after {} s; try again later",
+                    self.vault,
+                    CONFLICT_WAIT.as_secs()
+                ),
+                source: None,
+            });
+        }
+        tokio::time::sleep(backoff(round)).await;
+        Ok(())
+    }
+
+    /// Recovers or purges the deleted secret `id` (configured by
+    /// `on_deleted_secret`), if it is Keystack's.
+    async fn clear_deleted(&self, id: &str) -> Result<()> {
+        let client = self.client().await?;
+        let deleted = self
+            .call("read the deleted secret", id, || async {
+                client.get_deleted_secret(id, None).await?.into_model()
+            })
+            .await?;
+        match deleted {
+            Ok(deleted) if self.is_ours(deleted.tags.as_ref()) => {}
+            // Gone in the meantime (purged by someone else): write again.
+            Err(Failure::NotFound) => return Ok(()),
+            Ok(_) => {
+                return Err(AzureError::DeletedForeign {
+                    id: id.to_owned(),
+                    vault: self.vault.clone(),
+                }
+                .into());
+            }
+            Err(other) => return Err(other.into_error(format!("read the deleted secret {id}"))),
+        }
+        let outcome = match self.config.on_deleted_secret() {
+            DeletedSecretAction::Recover => {
+                self.call("recover", id, || async {
+                    client.recover_deleted_secret(id, None).await.map(|_| ())
+                })
+                .await
+            }
+            DeletedSecretAction::Purge => {
+                self.call("purge", id, || async {
+                    client.purge_deleted_secret(id, None).await.map(|_| ())
+                })
+                .await
+            }
+        };
+        match outcome {
+            // Done, done by another writer, or still in progress: the next
+            // write finds out and waits if need be.
+            Ok(Ok(()) | Err(Failure::NotFound | Failure::Conflict)) => Ok(()),
+            Err(Error::PermissionDenied { message, .. })
+                if self.config.on_deleted_secret() == DeletedSecretAction::Purge =>
+            {
+                Err(Error::PermissionDenied {
+                    backend: FLAVOR,
+                    message: format!(
+                        "{message}. {id} is a deleted Keystack secret that cannot be purged here \
+                         (purge protection, or no purge permission); set on_deleted_secret: \
+                         recover to reuse its name"
+                    ),
+                    source: None,
+                })
+            }
+            Err(e) => Err(e),
+            Ok(Err(other)) => Err(other.into_error(format!("clear the deleted secret {id}"))),
+        }
+    }
+
+    /// Purges the just-deleted `id`, waiting while Key Vault finishes the
+    /// deletion. A vault that forbids purging (purge protection, or no
+    /// purge permission) leaves it soft-deleted.
+    async fn purge(&self, id: &str) -> Result<()> {
+        let client = self.client().await?;
+        let started = tokio::time::Instant::now();
+        let mut round = 0;
+        loop {
+            round += 1;
+            let purged = self
+                .call("purge", id, || async {
+                    client.purge_deleted_secret(id, None).await.map(|_| ())
+                })
+                .await;
+            match purged {
+                Ok(Ok(())) => return Ok(()),
+                Err(Error::PermissionDenied { .. }) => return Ok(()),
+                // Not yet listed as deleted, or still being deleted.
+                Ok(Err(Failure::NotFound | Failure::Conflict)) => {
+                    self.wait_out_conflict(id, started, round).await?
+                }
+                Ok(Err(other)) => return Err(other.into_error(format!("purge {id}"))),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Every page of the vault's secrets (names and tags; no values).
+    async fn list_properties(&self) -> Result<Vec<SecretProperties>> {
+        let client = self.client().await?;
+        let listed = self
+            .call("list the secrets of", &self.vault, || async {
+                let options = azure_security_keyvault_secrets::models::SecretClientListSecretPropertiesOptions {
+                    maxresults: Some(self.config.page_size() as i32),
+                    ..Default::default()
+                };
+                client
+                    .list_secret_properties(Some(options))?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
+        listed.map_err(|f| f.into_error(format!("list the secrets of {}", self.vault)))
+    }
+
+    /// Keystack's secrets in this namespace: the tags say so, and the name
+    /// decodes to this namespace.
+    async fn own_names(&self) -> Result<Vec<(SecretName, String)>> {
+        let mut names: Vec<(SecretName, String)> = self
+            .list_properties()
+            .await?
+            .into_iter()
+            .filter(|p| self.is_ours(p.tags.as_ref()))
+            .filter_map(|p| {
+                let id = p.id?.trim_end_matches('/').rsplit('/').next()?.to_owned();
+                let (ns, name) = naming::decode(&id)?;
+                (ns.as_deref().unwrap_or("") == self.namespace()).then_some((name, id))
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Deletes `id` (known to be Keystack's) and purges it if configured;
+    /// `false` if it was gone already.
+    async fn remove(&self, id: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let deleted = self
+            .call("delete", id, || async {
+                client.delete_secret(id, None).await?.into_model()
+            })
+            .await?;
+        let deleted = match deleted {
+            Ok(deleted) => deleted,
+            Err(Failure::NotFound) => return Ok(false),
+            Err(other) => return Err(other.into_error(format!("delete {id}"))),
+        };
+        let level = deleted
+            .attributes
+            .and_then(|a| a.recovery_level)
+            .map(|l| l.to_string())
+            .unwrap_or_default();
+        // "Purgeable" alone: no soft delete, already gone. Without
+        // "Purgeable": purge protection.
+        if self.config.purge_on_delete()
+            && level.contains("Recoverable")
+            && level.contains("Purgeable")
+        {
+            self.purge(id).await?;
+        }
+        Ok(true)
+    }
+}
+
+/// The value of a secret, refused before any call if Key Vault would refuse it.
+fn payload(
+    name: &SecretName,
+    values: &BTreeMap<SecretKey, SecretValue>,
+) -> Result<Zeroizing<String>> {
+    let payload = to_json(values);
+    if payload.len() > MAX_SECRET_BYTES {
+        return Err(AzureError::TooLarge {
+            name: name.clone(),
+            len: payload.len(),
+        }
+        .into());
+    }
+    Ok(payload)
+}
+
+#[async_trait]
+impl SecretsManager for AzureSecretsManager {
+    fn info(&self) -> ManagerInfo {
+        ManagerInfo {
+            flavor: FLAVOR,
+            is_local: false,
+            capabilities: Capabilities::new()
+                .with_max_secret_bytes(Some(MAX_SECRET_BYTES))
+                .with_atomic_register(false),
+        }
+    }
+
+    async fn register_secret(&self, secret: &Secret) -> Result<()> {
+        let name = secret.name();
+        let id = self.id(name)?;
+        let payload = payload(name, secret.values())?;
+        // Key Vault has no create-only write: a PUT over a live secret adds
+        // a version. Look first; a live secret of the name (Keystack's or
+        // not) is never overwritten.
+        let client = self.client().await?;
+        let existing = self
+            .call("read", &id, || async {
+                client.get_secret(&id, None).await.map(|_| ())
+            })
+            .await?;
+        match existing {
+            Ok(()) => return Err(Error::AlreadyExists { name: name.clone() }),
+            Err(Failure::NotFound) => {}
+            Err(other) => return Err(other.into_error(format!("read {id}"))),
+        }
+        self.write(name, &id, &payload, secret.schema()).await
+    }
+
+    async fn get_secret(&self, name: &SecretName) -> Result<Secret> {
+        self.read(name).await
+    }
+
+    async fn list_secret_names(&self) -> Result<Vec<SecretName>> {
+        Ok(self
+            .own_names()
+            .await?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect())
+    }
+
+    async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
+        let mut secret = self.read(name).await?;
+        secret.apply(patch)?;
+        let id = self.id(name)?;
+        self.write(name, &id, &payload(name, secret.values())?, secret.schema())
+            .await?;
+        Ok(secret)
+    }
+
+    async fn delete_secret(&self, name: &SecretName) -> Result<()> {
+        self.read(name).await?;
+        if self.remove(&self.id(name)?).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound { name: name.clone() })
+        }
+    }
+
+    async fn delete_all_secrets(&self) -> Result<usize> {
+        let names = self.own_names().await?;
+        let deleted: Vec<bool> = futures::stream::iter(names)
+            .map(|(_, id)| async move { self.remove(&id).await })
+            .buffer_unordered(FAN_OUT)
+            .try_collect()
+            .await?;
+        Ok(deleted.into_iter().filter(|d| *d).count())
+    }
+}
