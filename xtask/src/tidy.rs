@@ -21,6 +21,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
         "docs/backends/aws.md",
         "docs/backends/vault.md",
         "docs/backends/gcp.md",
+        "docs/backends/azure.md",
         "docs/performance.md",
     ] {
         if !root.join(page).is_file() {

@@ -14,6 +14,8 @@ pub(crate) fn registry() -> BackendRegistry {
     let registry = registry.with(keystack_secrets_aws::FLAVOR, aws);
     #[cfg(feature = "gcp")]
     let registry = registry.with(keystack_secrets_gcp::FLAVOR, gcp);
+    #[cfg(feature = "azure")]
+    let registry = registry.with(keystack_secrets_azure::FLAVOR, azure);
     #[cfg(feature = "vault")]
     let registry = registry.with(keystack_secrets_vault::FLAVOR, vault);
     registry
@@ -44,6 +46,25 @@ fn gcp(component: &Component, _project: &Project) -> Result<Arc<dyn SecretsManag
     for (name, value) in &component.attributes {
         let key: GcpConfigKey = name.parse()?;
         builder = builder.with_config(key, &value.as_text())?;
+    }
+    Ok(Arc::new(builder.build()?))
+}
+
+/// Azure Key Vault: the component's attributes over `AZURE_KEYVAULT_URL`;
+/// credentials from the standard variables, workload or managed identity, or
+/// the Azure CLI. A relative `ca_file` is taken from the project folder.
+#[cfg(feature = "azure")]
+fn azure(component: &Component, project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
+    use keystack_secrets_azure::{AzureBuilder, AzureConfigKey};
+
+    let mut builder = AzureBuilder::from_env();
+    for (name, value) in &component.attributes {
+        let key: AzureConfigKey = name.parse()?;
+        let mut text = value.as_text();
+        if key == AzureConfigKey::CaFile {
+            text = project.root().join(text).display().to_string();
+        }
+        builder = builder.with_config(key, &text)?;
     }
     Ok(Arc::new(builder.build()?))
 }

@@ -252,6 +252,8 @@ impl std::fmt::Debug for ClientSecret {
 pub struct AzureBuilder {
     config: Option<AzureConfig>,
     client_secret: Option<ClientSecret>,
+    /// `AZURE_KEYVAULT_URL`: used when neither the name nor the URL is set.
+    env_vault_url: Option<String>,
 }
 
 fn empty() -> AzureConfig {
@@ -300,11 +302,9 @@ impl AzureBuilder {
 
     /// [`AzureBuilder::from_env`] over any variable lookup.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let mut config = empty();
-        config.vault_url = lookup("AZURE_KEYVAULT_URL").filter(|v| !v.is_empty());
         Self {
-            config: Some(config),
-            client_secret: None,
+            env_vault_url: lookup("AZURE_KEYVAULT_URL").filter(|v| !v.is_empty()),
+            ..Self::default()
         }
     }
 
@@ -312,7 +312,7 @@ impl AzureBuilder {
     pub fn from_config(config: AzureConfig) -> Self {
         Self {
             config: Some(config),
-            client_secret: None,
+            ..Self::default()
         }
     }
 
@@ -433,12 +433,15 @@ impl AzureBuilder {
     }
 
     pub(crate) fn config(self) -> Result<AzureConfig, Error> {
-        let config = self.config.unwrap_or_else(empty);
+        let mut config = self.config.unwrap_or_else(empty);
+        if config.key_vault_name.is_none() && config.vault_url.is_none() {
+            config.vault_url = self.env_vault_url;
+        }
         match (&config.key_vault_name, &config.vault_url) {
             (None, None) => {
                 return Err(invalid(
                     "set key_vault_name (e.g. my-ml-vault) or vault_url \
-                     (e.g. https://my-ml-vault.vault.azure.net)"
+                     (e.g. https://my-ml-vault.vault.azure.net), or AZURE_KEYVAULT_URL"
                         .into(),
                 ));
             }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the built `keystack` binary in temporary projects.
 
+mod azure;
 mod components;
 mod gcp;
 mod interactive;
