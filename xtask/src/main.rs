@@ -278,6 +278,12 @@ fn deny() -> Result<(), String> {
             .arg(&root);
         step("install cargo-deny", install)?;
     }
+    // cargo-deny reads the metadata of every platform's dependencies
+    // (wasm-only ones too), which a build never downloads: fetch them from
+    // the registry first, so that the check itself runs offline.
+    let mut fetch = cargo();
+    fetch.args(["fetch", "--locked"]);
+    step("cargo fetch", fetch)?;
     let mut deny = Command::new(&binary);
     deny.current_dir(project_root())
         .args(["--offline", "check", "licenses", "bans", "sources"]);

@@ -85,8 +85,10 @@ fn child_process() {
     });
 }
 
-fn committed_lines(child: &mut Child) -> impl Iterator<Item = String> + '_ {
-    BufReader::new(child.stdout.as_mut().unwrap())
+/// The names a child reports committed. One reader for the child's whole
+/// output: a second one would miss what the first had buffered.
+fn committed_lines(child: &mut Child) -> impl Iterator<Item = String> + use<> {
+    BufReader::new(child.stdout.take().unwrap())
         .lines()
         .map_while(Result::ok)
         .filter_map(|line| {
@@ -145,7 +147,8 @@ async fn kill_during_write_loop_keeps_every_committed_secret() {
         let after = 1 + (rng % 60) as usize;
         let mut child = spawn_child("looper", dir.path(), round, 0);
         let mut committed = Vec::new();
-        for line in committed_lines(&mut child) {
+        let mut lines = committed_lines(&mut child);
+        for line in lines.by_ref() {
             committed.push(line);
             if committed.len() == after {
                 break;
@@ -153,7 +156,7 @@ async fn kill_during_write_loop_keeps_every_committed_secret() {
         }
         child.kill().unwrap(); // SIGKILL on Unix
         // Lines printed after the ones we read were committed too.
-        committed.extend(committed_lines(&mut child));
+        committed.extend(lines);
         let status = child.wait().unwrap();
         assert!(!status.success(), "the writer was expected to be killed");
 
