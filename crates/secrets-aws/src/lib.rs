@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::mark::MarkKeys;
 use keystack_secrets_core::payload::{from_json, to_json};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
@@ -35,10 +36,23 @@ use error::sdk_error;
 pub const FLAVOR: &str = "aws";
 /// Tag that marks a secret as created by Keystack.
 pub const MANAGED_TAG: &str = "keystack:managed";
-/// Tag holding the secret's namespace (empty without one).
+/// Tag holding the secret's namespace (left out without one).
 pub const NAMESPACE_TAG: &str = "keystack:namespace";
 /// Tag holding the secret's schema.
 pub const SCHEMA_TAG: &str = "keystack:schema";
+/// The three tags that mark a secret as Keystack's.
+const MARKS: MarkKeys = MarkKeys {
+    managed: MANAGED_TAG,
+    namespace: NAMESPACE_TAG,
+    schema: SCHEMA_TAG,
+};
+
+/// The value of the tag `key`, if there is one.
+fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(Tag::value)
+}
 /// First segment of every secret name Keystack creates.
 pub const NAME_PREFIX: &str = "keystack/";
 /// The largest `SecretString` AWS accepts, in bytes.
@@ -120,12 +134,7 @@ impl AwsSecretsManager {
 
     /// Whether `tags` say the secret is Keystack's, in this namespace.
     fn is_ours(&self, tags: &[Tag]) -> bool {
-        let tag = |key: &str| {
-            tags.iter()
-                .find(|t| t.key() == Some(key))
-                .and_then(Tag::value)
-        };
-        tag(MANAGED_TAG) == Some("true") && tag(NAMESPACE_TAG).unwrap_or("") == self.namespace()
+        MARKS.is_marked(self.namespace(), |key| tag(tags, key))
     }
 
     /// Every managed secret of this namespace, following `NextToken`.
@@ -205,19 +214,15 @@ impl AwsSecretsManager {
             }
             .into());
         }
-        let schema = described
-            .tags()
-            .iter()
-            .find(|t| t.key() == Some(SCHEMA_TAG))
-            .and_then(Tag::value)
-            .unwrap_or("arbitrary");
-        schema.parse().map_err(|_| {
-            AwsError::Unreadable {
-                name: name.clone(),
-                problem: format!("its {SCHEMA_TAG} tag names no known schema"),
-            }
-            .into()
-        })
+        MARKS
+            .schema(|key| tag(described.tags(), key))
+            .ok_or_else(|| {
+                AwsError::Unreadable {
+                    name: name.clone(),
+                    problem: format!("its {SCHEMA_TAG} tag names no known schema"),
+                }
+                .into()
+            })
     }
 
     async fn read_values(&self, name: &SecretName) -> Result<BTreeMap<SecretKey, SecretValue>> {
@@ -234,14 +239,11 @@ impl AwsSecretsManager {
     }
 
     fn tags(&self, schema: SecretSchema) -> Vec<Tag> {
-        [
-            (MANAGED_TAG, "true"),
-            (NAMESPACE_TAG, self.namespace()),
-            (SCHEMA_TAG, schema.as_str()),
-        ]
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+        MARKS
+            .marks(self.namespace(), schema)
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect()
     }
 
     async fn delete_aws(&self, aws_name: &str, name: &SecretName) -> Result<()> {

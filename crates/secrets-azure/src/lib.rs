@@ -27,6 +27,7 @@ use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_security_keyvault_secrets::models::{SecretProperties, SetSecretParameters};
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::mark::MarkKeys;
 use keystack_secrets_core::payload::{from_json, to_json};
 use keystack_secrets_core::retry::{backoff, retry};
 use keystack_secrets_core::{
@@ -43,9 +44,8 @@ use error::{Failure, classify};
 /// The flavor name of this backend.
 pub const FLAVOR: &str = "azure";
 
-const MANAGED: &str = "keystack-managed";
-const NAMESPACE: &str = "keystack-namespace";
-const SCHEMA: &str = "keystack-schema";
+/// Tags that mark a secret as Keystack's.
+const MARKS: MarkKeys = MarkKeys::DASHED;
 const CONTENT_TYPE: &str = "application/json";
 
 /// The largest secret value Key Vault accepts (25 KiB).
@@ -171,21 +171,8 @@ impl AzureSecretsManager {
         .await
     }
 
-    fn tags(&self, schema: SecretSchema) -> HashMap<String, String> {
-        [
-            (MANAGED, "true"),
-            (NAMESPACE, self.namespace()),
-            (SCHEMA, schema.as_str()),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-    }
-
     fn is_ours(&self, tags: Option<&HashMap<String, String>>) -> bool {
-        let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
-        tag(MANAGED) == Some("true") && tag(NAMESPACE).unwrap_or("") == self.namespace()
+        MARKS.is_marked_map(self.namespace(), tags)
     }
 
     fn foreign(&self, id: &str) -> Error {
@@ -220,12 +207,9 @@ impl AzureSecretsManager {
             }
             .into()
         };
-        let schema: SecretSchema = stored
-            .tags
-            .as_ref()
-            .and_then(|t| t.get(SCHEMA))
-            .map_or(Ok(SecretSchema::Arbitrary), |s| s.parse())
-            .map_err(|_| unreadable("its keystack-schema tag is not a known schema"))?;
+        let schema = MARKS
+            .schema_in_map(stored.tags.as_ref())
+            .ok_or_else(|| unreadable("its keystack-schema tag is not a known schema"))?;
         let value = Zeroizing::new(stored.value.unwrap_or_default());
         let values =
             from_json(value.as_bytes()).map_err(|e| unreadable(&format!("its value: {e}")))?;
@@ -244,7 +228,7 @@ impl AzureSecretsManager {
         schema: SecretSchema,
     ) -> Result<()> {
         let client = self.client().await?;
-        let tags = self.tags(schema);
+        let tags = MARKS.map(self.namespace(), schema);
         let started = tokio::time::Instant::now();
         let mut round = 0;
         loop {

@@ -6,6 +6,8 @@
 pub mod counting;
 mod error;
 mod manager;
+#[cfg(feature = "remote")]
+pub mod mark;
 pub mod memory;
 mod name;
 #[cfg(feature = "remote")]

@@ -21,11 +21,12 @@ use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
+use keystack_secrets_core::mark::MarkKeys;
 use keystack_secrets_core::payload::{from_json, to_json};
 use keystack_secrets_core::retry::retry;
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
-    SecretSchema, SecretValue, SecretsManager,
+    SecretValue, SecretsManager,
 };
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
@@ -38,9 +39,8 @@ use error::{Failure, classify};
 /// The flavor name of this backend.
 pub const FLAVOR: &str = "gcp";
 
-const MANAGED: &str = "keystack-managed";
-const NAMESPACE: &str = "keystack-namespace";
-const SCHEMA: &str = "keystack-schema";
+/// Labels that mark a secret as Keystack's.
+const MARKS: MarkKeys = MarkKeys::DASHED;
 
 /// The largest payload Secret Manager accepts.
 pub const MAX_SECRET_BYTES: usize = 64 * 1024;
@@ -156,21 +156,8 @@ impl GcpSecretsManager {
         .await
     }
 
-    fn labels(&self, schema: SecretSchema) -> HashMap<String, String> {
-        [
-            (MANAGED, "true"),
-            (NAMESPACE, self.namespace()),
-            (SCHEMA, schema.as_str()),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-    }
-
     fn is_ours(&self, labels: &HashMap<String, String>) -> bool {
-        labels.get(MANAGED).map(String::as_str) == Some("true")
-            && labels.get(NAMESPACE).map(String::as_str).unwrap_or("") == self.namespace()
+        MARKS.is_marked_map(self.namespace(), Some(labels))
     }
 
     /// The secret's resource, checked to be Keystack's.
@@ -231,11 +218,9 @@ impl GcpSecretsManager {
             }
             .into()
         };
-        let schema: SecretSchema = described
-            .labels
-            .get(SCHEMA)
-            .map_or(Ok(SecretSchema::Arbitrary), |s| s.parse())
-            .map_err(|_| unreadable("its keystack-schema label is not a known schema"))?;
+        let schema = MARKS
+            .schema_in_map(Some(&described.labels))
+            .ok_or_else(|| unreadable("its keystack-schema label is not a known schema"))?;
         let values = from_json(&payload).map_err(|e| unreadable(&format!("its payload: {e}")))?;
         Secret::new(name.clone(), schema, values)
             .map_err(|_| unreadable("its key-values do not fit its schema"))
@@ -341,7 +326,7 @@ impl GcpSecretsManager {
     async fn list_resources(&self) -> Result<Vec<model::Secret>> {
         let client = self.client().await?;
         let parent = self.parent();
-        let filter = format!("labels.{MANAGED}=true");
+        let filter = format!("labels.{}=true", MARKS.managed);
         let page_size = self.config.page_size();
         let mut secrets = Vec::new();
         let mut token = String::new();
@@ -420,7 +405,7 @@ impl SecretsManager for GcpSecretsManager {
         let payload = payload(name, secret.values())?;
         let id = naming::secret_id(self.config.namespace.as_deref(), name);
         let parent = self.parent();
-        let labels = self.labels(secret.schema());
+        let labels = MARKS.map(self.namespace(), secret.schema());
         let client = self.client().await?;
         let created = self
             .call("create", &self.resource(name), || {

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::mark::MarkKeys;
 use keystack_secrets_core::retry::retry;
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
@@ -40,9 +41,8 @@ use error::{Failure, classify};
 /// The flavor name of this backend.
 pub const FLAVOR: &str = "vault";
 
-const MANAGED: &str = "keystack-managed";
-const NAMESPACE: &str = "keystack-namespace";
-const SCHEMA: &str = "keystack-schema";
+/// Custom metadata that marks an entry as Keystack's.
+const MARKS: MarkKeys = MarkKeys::DASHED;
 
 /// Check-and-set rounds an update makes before giving up with `Conflict`.
 const CAS_ROUNDS: u32 = 16;
@@ -181,10 +181,7 @@ impl VaultSecretsManager {
     }
 
     fn is_ours(&self, custom: Option<&HashMap<String, String>>) -> bool {
-        custom.is_some_and(|m| {
-            m.get(MANAGED).map(String::as_str) == Some("true")
-                && m.get(NAMESPACE).map(String::as_str).unwrap_or("") == self.namespace()
-        })
+        MARKS.is_marked_map(self.namespace(), custom)
     }
 
     /// Reads the latest version of an entry with its metadata; `None` if
@@ -239,10 +236,9 @@ impl VaultSecretsManager {
             }
             .into()
         };
-        let schema: SecretSchema = custom
-            .and_then(|m| m.get(SCHEMA))
-            .map_or(Ok(SecretSchema::Arbitrary), |s| s.parse())
-            .map_err(|_| unreadable("its keystack-schema metadata is not a known schema"))?;
+        let schema = MARKS
+            .schema_in_map(custom)
+            .ok_or_else(|| unreadable("its keystack-schema metadata is not a known schema"))?;
         let values = decode_values(response.data, &unreadable)?;
         let secret = Secret::new(name.clone(), schema, values)
             .map_err(|_| unreadable("its key-values do not fit its schema"))?;
@@ -295,15 +291,7 @@ impl VaultSecretsManager {
         let mount = self.config.mount();
         // Vault refuses empty metadata values: without a namespace, the
         // namespace entry is left out (and read as empty).
-        let custom: HashMap<String, String> = [
-            (MANAGED, "true"),
-            (NAMESPACE, self.namespace()),
-            (SCHEMA, schema.as_str()),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        let custom = MARKS.map(self.namespace(), schema);
         retry(self.config.max_attempts(), || async {
             let mut options = vaultrs::api::kv2::requests::SetSecretMetadataRequest::builder();
             options.custom_metadata(custom.clone());
