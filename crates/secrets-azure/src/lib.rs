@@ -28,7 +28,7 @@ use azure_security_keyvault_secrets::models::{SecretProperties, SetSecretParamet
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::{StreamExt, TryStreamExt};
 use keystack_secrets_core::mark::MarkKeys;
-use keystack_secrets_core::payload::{from_json, to_json};
+use keystack_secrets_core::payload::{from_json, to_json_within};
 use keystack_secrets_core::retry::{backoff, retry};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
@@ -437,15 +437,13 @@ fn payload(
     name: &SecretName,
     values: &BTreeMap<SecretKey, SecretValue>,
 ) -> Result<Zeroizing<String>> {
-    let payload = to_json(values);
-    if payload.len() > MAX_SECRET_BYTES {
-        return Err(AzureError::TooLarge {
+    to_json_within(values, MAX_SECRET_BYTES).map_err(|len| {
+        AzureError::TooLarge {
             name: name.clone(),
-            len: payload.len(),
+            len,
         }
-        .into());
-    }
-    Ok(payload)
+        .into()
+    })
 }
 
 #[async_trait]

@@ -16,6 +16,19 @@ pub fn to_json(values: &BTreeMap<SecretKey, SecretValue>) -> Zeroizing<String> {
     Zeroizing::new(serde_json::to_string(&plain).expect("a map of strings always serializes"))
 }
 
+/// [`to_json`], refused with its length in bytes if that is over `limit`
+/// (a service's largest payload), before anything is sent.
+pub fn to_json_within(
+    values: &BTreeMap<SecretKey, SecretValue>,
+    limit: usize,
+) -> Result<Zeroizing<String>, usize> {
+    let payload = to_json(values);
+    if payload.len() > limit {
+        return Err(payload.len());
+    }
+    Ok(payload)
+}
+
 /// Why a payload is not a Keystack secret's key-values. Never quotes the
 /// payload: it holds secret values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -66,5 +79,7 @@ mod tests {
             Err(PayloadError::BadKey)
         );
         assert!(!PayloadError::BadKey.to_string().contains("secret-v"));
+        assert_eq!(to_json_within(&values, json.len()).unwrap(), json);
+        assert_eq!(to_json_within(&values, json.len() - 1), Err(json.len()));
     }
 }

@@ -22,7 +22,7 @@ use futures::{StreamExt, TryStreamExt};
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
 use keystack_secrets_core::mark::MarkKeys;
-use keystack_secrets_core::payload::{from_json, to_json};
+use keystack_secrets_core::payload::{from_json, to_json_within};
 use keystack_secrets_core::retry::retry;
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
@@ -379,15 +379,13 @@ fn payload(
     name: &SecretName,
     values: &BTreeMap<SecretKey, SecretValue>,
 ) -> Result<Zeroizing<String>> {
-    let payload = to_json(values);
-    if payload.len() > MAX_SECRET_BYTES {
-        return Err(GcpError::TooLarge {
+    to_json_within(values, MAX_SECRET_BYTES).map_err(|len| {
+        GcpError::TooLarge {
             name: name.clone(),
-            len: payload.len(),
+            len,
         }
-        .into());
-    }
-    Ok(payload)
+        .into()
+    })
 }
 
 #[async_trait]

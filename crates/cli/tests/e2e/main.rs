@@ -21,6 +21,20 @@ pub(crate) struct Sandbox {
     dir: tempfile::TempDir,
 }
 
+/// The value of `var` (set by `cargo xtask test` for the emulators), or
+/// `None` after saying on standard error that `what` is skipped.
+pub(crate) fn emulator_var(var: &str, what: &str) -> Option<String> {
+    let value = std::env::var(var).ok().filter(|v| !v.is_empty());
+    if value.is_none() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping {what}: {var} is not set (`cargo xtask test` starts the emulator and sets it)"
+        );
+    }
+    value
+}
+
 /// The result of one run of the binary.
 pub(crate) struct Run {
     pub(crate) code: i32,
@@ -206,6 +220,71 @@ impl Sandbox {
             "--tracking_password={{mlflow_secret.password}}",
         ])
         .ok();
+    }
+
+    /// The walk every remote backend's e2e test shares: registers the
+    /// secrets manager (`register_args` after `secrets-manager register`),
+    /// a stack with it and the mlflow tracker; validation fails (exit 4)
+    /// until `mlflow_secret` exists, then passes; `run` sees `password`; the
+    /// secret is listed. Every command runs with `env` added.
+    pub(crate) fn remote_stack_validates_and_runs(
+        &self,
+        register_args: &[&str],
+        env: &[(&str, &str)],
+        password: &str,
+    ) {
+        let mut register = vec!["secrets-manager", "register", "remote_sm"];
+        register.extend(register_args);
+        self.run_env(&register, env).ok();
+        self.register_mlflow_tracker();
+        self.run(&[
+            "stack",
+            "register",
+            "remote",
+            "-o",
+            "default",
+            "-a",
+            "default",
+            "-x",
+            "remote_sm",
+            "-e",
+            "mlflow",
+            "--set",
+        ])
+        .ok();
+        self.run_env(&["stack", "validate"], env)
+            .fails(4)
+            .err_has("secret 'mlflow_secret', which does not exist");
+        let password_arg = format!("--password={password}");
+        self.run_env(
+            &[
+                "secrets-manager",
+                "secret",
+                "register",
+                "mlflow_secret",
+                "--username=admin",
+                &password_arg,
+            ],
+            env,
+        )
+        .ok();
+        self.run_env(&["stack", "validate"], env).ok();
+        self.run_env(
+            &[
+                "run",
+                "--no-masking",
+                "--",
+                "sh",
+                "-c",
+                "echo $MLFLOW_TRACKING_PASSWORD",
+            ],
+            env,
+        )
+        .ok()
+        .out_has(password);
+        self.run_env(&["secrets-manager", "secret", "list"], env)
+            .ok()
+            .out_has("mlflow_secret");
     }
 
     /// Registers `mlflow_secret`, the mlflow tracker referring to it, and a
