@@ -15,6 +15,7 @@ use std::time::Instant;
 mod bench;
 mod demo;
 mod emulators;
+mod fuzz;
 mod tidy;
 
 const USAGE: &str = "\
@@ -24,6 +25,9 @@ commands:
   test     cargo fmt --check, clippy -D warnings, tidy checks, all workspace tests
   emulators install|up|down|status
            the service emulators the backend suites run against
+  fuzz     [--seconds N] [reference|yaml|pairs]
+           the coverage-guided fuzz targets in fuzz/ (libFuzzer, stable
+           toolchain), N seconds each (default 60)
   demo     ZenML's walk-through on the local backend, in a temporary project (--keep keeps it)
   bench    release binaries on local stores of 10 and 10,000 secrets, validation
            against a 50 ms-latency manager and moto, criterion benchmarks: one
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::bench(&args[1..]),
         Some("emulators") => emulators::command(&args[1..]),
+        Some("fuzz") => fuzz::command(&args[1..]),
         Some("demo") => demo::demo(args[1..].iter().any(|a| a == "--keep"), true),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
@@ -295,6 +300,9 @@ fn test() -> Result<(), String> {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     step("cargo fmt --check", fmt)?;
+    let mut fmt_fuzz = cargo();
+    fmt_fuzz.args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]);
+    step("cargo fmt --check (fuzz targets)", fmt_fuzz)?;
 
     eprintln!("==> tidy");
     tidy::check(&project_root())?;

@@ -10,7 +10,6 @@ mod args;
 mod backends;
 mod commands;
 mod output;
-mod pairs;
 mod prompt;
 mod run;
 
@@ -19,6 +18,7 @@ use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
+use keystack_cli::pairs;
 use keystack_secrets_core::Error as SecretsError;
 use keystack_stack::StackError;
 
@@ -100,6 +100,12 @@ fn secrets_code(err: &SecretsError) -> u8 {
         | SecretsError::Corrupt { .. }
         | SecretsError::Unauthenticated { .. } => exit::STORE,
         _ => exit::FAILURE,
+    }
+}
+
+impl From<pairs::PairsError> for CliError {
+    fn from(err: pairs::PairsError) -> Self {
+        Self::usage(err.to_string())
     }
 }
 

@@ -1,23 +1,47 @@
 //! Free-form `--KEY=VALUE` arguments and the `@file` value syntax.
+//!
+//! In the library target (not only the binary) so that the fuzz targets
+//! (`fuzz/`) can drive it directly.
 
+use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::CliError;
+/// Bad key-value arguments (exit code 2, usage). Never quotes a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairsError(String);
+
+impl PairsError {
+    fn usage(message: String) -> Self {
+        Self(message)
+    }
+
+    fn input(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl fmt::Display for PairsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PairsError {}
 
 /// The largest value read from a file or stdin.
-pub(crate) const MAX_VALUE_BYTES: u64 = 1024 * 1024;
+pub const MAX_VALUE_BYTES: u64 = 1024 * 1024;
 
 /// Splits `--KEY=VALUE` and `--KEY VALUE` arguments into pairs. Values are
 /// kept zeroizing because they may be secrets.
-pub(crate) fn parse_pairs(args: &[String]) -> Result<Vec<(String, Zeroizing<String>)>, CliError> {
+pub fn parse_pairs(args: &[String]) -> Result<Vec<(String, Zeroizing<String>)>, PairsError> {
     let mut pairs = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let Some(body) = arg.strip_prefix("--") else {
-            return Err(CliError::usage(format!(
+            return Err(PairsError::usage(format!(
                 "unexpected argument {}; give key-value pairs as --KEY=VALUE",
                 shown(arg)
             )));
@@ -29,18 +53,18 @@ pub(crate) fn parse_pairs(args: &[String]) -> Result<Vec<(String, Zeroizing<Stri
                     .next()
                     .filter(|v| !v.starts_with("--"))
                     .ok_or_else(|| {
-                        CliError::usage(format!("--{body} needs a value: --{body}=VALUE"))
+                        PairsError::usage(format!("--{body} needs a value: --{body}=VALUE"))
                     })?;
                 (body.to_owned(), Zeroizing::new(value.clone()))
             }
         };
         if key.is_empty() {
-            return Err(CliError::usage(
+            return Err(PairsError::usage(
                 "an argument '--=…' has an empty key".to_owned(),
             ));
         }
         if pairs.iter().any(|(k, _)| *k == key) {
-            return Err(CliError::usage(format!("--{key} is given twice")));
+            return Err(PairsError::usage(format!("--{key} is given twice")));
         }
         pairs.push((key, value));
     }
@@ -50,11 +74,11 @@ pub(crate) fn parse_pairs(args: &[String]) -> Result<Vec<(String, Zeroizing<Stri
 /// Removes every `--NAME VALUE` / `--NAME=VALUE` (and `-S VALUE`) from
 /// free-form arguments and returns the values. clap hands over everything
 /// after the first `--KEY=VALUE`, so the command's own options may be there.
-pub(crate) fn take_option(
+pub fn take_option(
     args: &mut Vec<String>,
     long: &str,
     short: Option<&str>,
-) -> Result<Vec<String>, CliError> {
+) -> Result<Vec<String>, PairsError> {
     let mut values = Vec::new();
     let mut rest = Vec::with_capacity(args.len());
     let mut iter = std::mem::take(args).into_iter();
@@ -66,7 +90,7 @@ pub(crate) fn take_option(
         } else if arg == flag || short.is_some_and(|s| arg == s) {
             values.push(
                 iter.next()
-                    .ok_or_else(|| CliError::usage(format!("{arg} needs a value")))?,
+                    .ok_or_else(|| PairsError::usage(format!("{arg} needs a value")))?,
             );
         } else {
             rest.push(arg);
@@ -77,7 +101,7 @@ pub(crate) fn take_option(
 }
 
 /// Removes a boolean flag from free-form arguments; whether it was there.
-pub(crate) fn take_flag(args: &mut Vec<String>, long: &str, short: Option<&str>) -> bool {
+pub fn take_flag(args: &mut Vec<String>, long: &str, short: Option<&str>) -> bool {
     let before = args.len();
     let flag = format!("--{long}");
     args.retain(|a| *a != flag && short.is_none_or(|s| a != s));
@@ -96,10 +120,7 @@ fn shown(arg: &str) -> String {
 
 /// Expands the value syntax: `@path` reads a file, `@-` reads stdin,
 /// `@@x` is the literal `@x`, anything else is itself.
-pub(crate) fn expand_value(
-    key: &str,
-    value: Zeroizing<String>,
-) -> Result<Zeroizing<String>, CliError> {
+pub fn expand_value(key: &str, value: Zeroizing<String>) -> Result<Zeroizing<String>, PairsError> {
     if let Some(rest) = value.strip_prefix("@@") {
         return Ok(Zeroizing::new(format!("@{rest}")));
     }
@@ -110,30 +131,34 @@ pub(crate) fn expand_value(
         return read_limited(std::io::stdin().lock(), key, "standard input");
     }
     let file = std::fs::File::open(path)
-        .map_err(|e| CliError::input(format!("--{key}: cannot read file {path}: {e}")))?;
+        .map_err(|e| PairsError::input(format!("--{key}: cannot read file {path}: {e}")))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > MAX_VALUE_BYTES {
-        return Err(CliError::input(format!(
+        return Err(PairsError::input(format!(
             "--{key}: file {path} has {len} bytes; values are limited to {MAX_VALUE_BYTES} bytes"
         )));
     }
     read_limited(file, key, &Path::new(path).display().to_string())
 }
 
-fn read_limited(reader: impl Read, key: &str, source: &str) -> Result<Zeroizing<String>, CliError> {
+fn read_limited(
+    reader: impl Read,
+    key: &str,
+    source: &str,
+) -> Result<Zeroizing<String>, PairsError> {
     let mut bytes = Zeroizing::new(Vec::new());
     reader
         .take(MAX_VALUE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| CliError::input(format!("--{key}: cannot read {source}: {e}")))?;
+        .map_err(|e| PairsError::input(format!("--{key}: cannot read {source}: {e}")))?;
     if bytes.len() as u64 > MAX_VALUE_BYTES {
-        return Err(CliError::input(format!(
+        return Err(PairsError::input(format!(
             "--{key}: {source} holds more than {MAX_VALUE_BYTES} bytes, the limit for one value"
         )));
     }
     match std::str::from_utf8(&bytes) {
         Ok(text) => Ok(Zeroizing::new(text.to_owned())),
-        Err(e) => Err(CliError::input(format!(
+        Err(e) => Err(PairsError::input(format!(
             "--{key}: {source} is not UTF-8 text (invalid byte at offset {}); secret values are text — \
              encode binary data, e.g. with base64, first",
             e.valid_up_to()
