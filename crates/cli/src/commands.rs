@@ -749,8 +749,11 @@ async fn stack_command(command: StackCommand) -> Result<u8, CliError> {
 }
 
 fn import(project: &Project, file: &std::path::Path, name: Option<String>) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| CliError::input(format!("cannot read {}: {e}", file.display())))?;
+    // A file the user names that cannot be read is bad input (exit 2).
+    let text = keystack_stack::yaml::read_file(file).map_err(|e| match e {
+        StackError::Io { .. } => CliError::input(crate::with_causes(&e)),
+        other => other.into(),
+    })?;
     let mut export: StackExport = keystack_stack::yaml::parse(&text, file)?;
     if let Some(name) = name {
         export.stack.name = name;

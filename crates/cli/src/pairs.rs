@@ -128,17 +128,62 @@ pub fn expand_value(key: &str, value: Zeroizing<String>) -> Result<Zeroizing<Str
         return Ok(value);
     };
     if path == "-" {
-        return read_limited(std::io::stdin().lock(), key, "standard input");
+        let value = read_limited(std::io::stdin().lock(), key, "standard input")?;
+        if value.is_empty() {
+            // Rust reopens a closed standard input as /dev/null: both read
+            // as nothing, which is almost never what was meant.
+            return Err(PairsError::input(format!(
+                "--{key}=@-: standard input is empty (closed, or nothing was piped in); \
+                 to store an empty value, write --{key}="
+            )));
+        }
+        return Ok(value);
+    }
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| PairsError::input(format!("--{key}: cannot read file {path}: {e}")))?;
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        return Err(PairsError::input(format!(
+            "--{key}: {path} is a directory; @ reads a file"
+        )));
+    }
+    if !kind.is_file() {
+        // A pipe (`@<(pass show db)`), a FIFO or a device: opening it may
+        // wait for a writer that never comes.
+        return read_special(key, path);
     }
     let file = std::fs::File::open(path)
         .map_err(|e| PairsError::input(format!("--{key}: cannot read file {path}: {e}")))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len > MAX_VALUE_BYTES {
+    if metadata.len() > MAX_VALUE_BYTES {
+        let len = metadata.len();
         return Err(PairsError::input(format!(
             "--{key}: file {path} has {len} bytes; values are limited to {MAX_VALUE_BYTES} bytes"
         )));
     }
     read_limited(file, key, &Path::new(path).display().to_string())
+}
+
+/// How long `@path` waits for a pipe or device to be written to.
+pub const SPECIAL_FILE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads a pipe, FIFO or device, giving up after [`SPECIAL_FILE_WAIT`]
+/// without a writer (the reading thread is left blocked; the command ends).
+fn read_special(key: &str, path: &str) -> Result<Zeroizing<String>, PairsError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (owned_key, owned_path) = (key.to_owned(), path.to_owned());
+    std::thread::spawn(move || {
+        let result = std::fs::File::open(&owned_path)
+            .map_err(|e| PairsError::input(format!("--{owned_key}: cannot read {owned_path}: {e}")))
+            .and_then(|file| read_limited(file, &owned_key, &owned_path));
+        let _ = tx.send(result);
+    });
+    rx.recv_timeout(SPECIAL_FILE_WAIT).unwrap_or_else(|_| {
+        Err(PairsError::input(format!(
+            "--{key}: nothing was written to {path} within {} s; @ reads a file, or a pipe a \
+             program writes to (e.g. @<(pass show db))",
+            SPECIAL_FILE_WAIT.as_secs()
+        )))
+    })
 }
 
 fn read_limited(

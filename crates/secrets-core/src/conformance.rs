@@ -157,15 +157,23 @@ pub async fn outage_and_recovery(
     manager: &dyn SecretsManager,
     endpoint: &str,
 ) {
-    let mut server = start();
+    /// Stops the server when dropped, also when an assertion fails, so
+    /// that no server outlives the test.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let server = Stop(start());
     manager
         .register_secret(&secret("before", [("k", "v")]))
         .await
         .expect("register while the server is up");
-    server.kill().expect("stop the server");
-    server.wait().expect("reap the server");
+    drop(server);
     unreachable_is_unavailable(manager, endpoint).await;
-    let mut server = start();
+    let _server = Stop(start());
     manager
         .register_secret(&secret("after", [("k", "v")]))
         .await
@@ -174,8 +182,6 @@ pub async fn outage_and_recovery(
         manager.list_secret_names().await.expect("list"),
         [name("after")]
     );
-    let _ = server.kill();
-    let _ = server.wait();
 }
 
 /// Generates one `#[tokio::test]` per conformance function. `$fixture` is an

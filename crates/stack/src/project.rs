@@ -377,17 +377,7 @@ impl Project {
 }
 
 fn read(path: &Path) -> Result<String, StackError> {
-    let len = fs::metadata(path)
-        .map_err(|e| StackError::io("read", path, e))?
-        .len();
-    if len > yaml::MAX_FILE_BYTES as u64 {
-        return Err(StackError::TooLarge {
-            file: path.to_owned(),
-            len: usize::try_from(len).unwrap_or(usize::MAX),
-            max: yaml::MAX_FILE_BYTES,
-        });
-    }
-    fs::read_to_string(path).map_err(|e| StackError::io("read", path, e))
+    yaml::read_file(path)
 }
 
 /// The `.yaml` files directly in `dir`, sorted; none if `dir` does not exist.

@@ -15,6 +15,38 @@ use crate::StackError;
 /// The largest YAML file Keystack reads.
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
+/// Reads a YAML file of at most [`MAX_FILE_BYTES`]: never more than that
+/// is read, whatever the file is (a huge file, a device, a pipe), and
+/// text that is not UTF-8 is an error naming the file.
+pub fn read_file(path: &Path) -> Result<String, StackError> {
+    use std::io::Read;
+
+    let file = std::fs::File::open(path).map_err(|e| StackError::io("read", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| StackError::io("read", path, e))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        let len = std::fs::metadata(path)
+            .ok()
+            .and_then(|m| usize::try_from(m.len()).ok())
+            .filter(|len| *len > MAX_FILE_BYTES)
+            .unwrap_or(bytes.len());
+        return Err(StackError::TooLarge {
+            file: path.to_owned(),
+            len,
+            max: MAX_FILE_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| StackError::Yaml {
+        file: path.to_owned(),
+        message: format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
 /// Parses `text` (read from `file`) with bounds; duplicate keys are errors.
 pub fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, StackError> {
     if text.len() > MAX_FILE_BYTES {

@@ -3,6 +3,7 @@
 mod azure;
 mod components;
 mod gcp;
+mod hostile;
 mod interactive;
 mod leaks;
 mod run;

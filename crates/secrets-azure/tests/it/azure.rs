@@ -111,7 +111,7 @@ async fn purge_protection_leaves_deleted_secrets_recoverable_and_says_so_when_pu
         return;
     }
     let port = free_port();
-    let mut server = start_server(port, &["--purge-protection"]);
+    let _server = start_server(port, &["--purge-protection"]);
     let url = format!("https://127.0.0.1:{port}");
     let m = manager(&url, None);
     m.register_secret(&secret("kept", "old")).await.unwrap();
@@ -133,8 +133,6 @@ async fn purge_protection_leaves_deleted_secrets_recoverable_and_says_so_when_pu
     // The default, recover, works with purge protection.
     m.register_secret(&secret("kept", "new")).await.unwrap();
     assert_eq!(value(&m, "kept").await, "new");
-    let _ = server.kill();
-    let _ = server.wait();
 }
 
 #[tokio::test]
@@ -266,7 +264,7 @@ async fn throttling_and_server_errors_are_retried_then_reported_as_unavailable()
         return;
     }
     let port = free_port();
-    let mut server = start_server(port, &[]);
+    let _server = start_server(port, &[]);
     let url = format!("https://127.0.0.1:{port}");
     let m = builder(&url, None).with_max_attempts(3).build().unwrap();
     m.register_secret(&secret("flaky", "v")).await.unwrap();
@@ -285,8 +283,6 @@ async fn throttling_and_server_errors_are_retried_then_reported_as_unavailable()
         "v",
         "exactly three attempts were used"
     );
-    let _ = server.kill();
-    let _ = server.wait();
 }
 
 #[tokio::test]
@@ -300,7 +296,7 @@ async fn an_outage_is_unavailable_naming_the_vault_and_recovery_needs_no_restart
         .with_timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    outage_and_recovery(|| start_server(port, &[]), &m, &url).await;
+    outage_and_recovery(|| start_server(port, &[]).into_child(), &m, &url).await;
 }
 
 #[tokio::test]

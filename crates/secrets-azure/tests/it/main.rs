@@ -45,8 +45,28 @@ pub(crate) fn manager(url: &str, namespace: Option<&str>) -> AzureSecretsManager
     builder(url, namespace).build().unwrap()
 }
 
+/// A test server of a test's own, stopped when dropped (also when the
+/// test panics, so that no server outlives its test).
+pub(crate) struct Server(Option<Child>);
+
+impl Server {
+    /// The process, for a test that stops and starts it itself.
+    pub(crate) fn into_child(mut self) -> Child {
+        self.0.take().expect("a running server")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts a test server of this test's own on `port`, with `extra` flags.
-pub(crate) fn start_server(port: u16, extra: &[&str]) -> Child {
+pub(crate) fn start_server(port: u16, extra: &[&str]) -> Server {
     let args_file = var("KEYSTACK_TEST_KEYVAULT_ARGS");
     let mut args: Vec<String> = std::fs::read_to_string(&args_file)
         .unwrap()
@@ -55,5 +75,9 @@ pub(crate) fn start_server(port: u16, extra: &[&str]) -> Child {
         .collect();
     args.extend(["--port".to_owned(), port.to_string()]);
     args.extend(extra.iter().map(|s| (*s).to_owned()));
-    keystack_secrets_core::conformance::start_server(&var("KEYSTACK_TEST_KEYVAULT"), &args, port)
+    Server(Some(keystack_secrets_core::conformance::start_server(
+        &var("KEYSTACK_TEST_KEYVAULT"),
+        &args,
+        port,
+    )))
 }
