@@ -105,6 +105,16 @@ pub enum LocalError {
         /// How long we waited.
         timeout_ms: u64,
     },
+    /// The store could not be written; the transaction was rolled back.
+    #[error("store {} cannot be written: {reason}; nothing was changed", path.display())]
+    CannotWrite {
+        /// The store file.
+        path: PathBuf,
+        /// Why, in words.
+        reason: &'static str,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
     /// Any other SQLite failure.
     #[error("SQLite failed on store {}", path.display())]
     Sqlite {
@@ -143,6 +153,33 @@ impl LocalError {
             },
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 Self::Busy { path, timeout_ms }
+            }
+            Some(ErrorCode::ReadOnly) => Self::CannotWrite {
+                path,
+                reason: "the file, its folder or the file system is read-only \
+                         (check permissions; reading still works)",
+                source,
+            },
+            Some(ErrorCode::DiskFull) => Self::CannotWrite {
+                path,
+                reason: "the disk is full",
+                source,
+            },
+            // SQLITE_IOERR_WRITE, _FSYNC, _TRUNCATE: the operating system
+            // refused a write (no space, a file size limit, a failing disk).
+            Some(ErrorCode::SystemIoFailure)
+                if matches!(
+                    &source,
+                    rusqlite::Error::SqliteFailure(e, _)
+                        if matches!(e.extended_code, 778 | 1034 | 1546)
+                ) =>
+            {
+                Self::CannotWrite {
+                    path,
+                    reason: "the operating system refused the write (disk full, a file size \
+                             limit, or a failing disk)",
+                    source,
+                }
             }
             _ => Self::Sqlite { path, source },
         }
@@ -185,7 +222,8 @@ impl From<LocalError> for Error {
             },
             other @ (LocalError::Io { .. }
             | LocalError::Random { .. }
-            | LocalError::Sqlite { .. }) => Error::Backend {
+            | LocalError::Sqlite { .. }
+            | LocalError::CannotWrite { .. }) => Error::Backend {
                 backend: FLAVOR,
                 source: Box::new(other),
             },

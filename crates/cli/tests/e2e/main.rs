@@ -2,6 +2,7 @@
 
 mod azure;
 mod components;
+mod faults;
 mod gcp;
 mod hostile;
 mod interactive;
@@ -127,7 +128,21 @@ impl Sandbox {
 
     /// The binary, set up to run in this sandbox.
     pub(crate) fn std_command(&self) -> std::process::Command {
-        let mut command = std::process::Command::new(binary());
+        self.std_command_via(&[])
+    }
+
+    /// [`Sandbox::std_command`] started through `wrapper` (a program and
+    /// its arguments, to which the binary's path is added), e.g.
+    /// `setpriv --reuid=…` or `sh -c '… exec "$0"'`.
+    pub(crate) fn std_command_via(&self, wrapper: &[&str]) -> std::process::Command {
+        let mut command = match wrapper.split_first() {
+            None => std::process::Command::new(binary()),
+            Some((program, args)) => {
+                let mut command = std::process::Command::new(program);
+                command.args(args).arg(binary());
+                command
+            }
+        };
         command.current_dir(self.dir.path());
         for (name, _) in std::env::vars_os() {
             let name = name.to_string_lossy();
