@@ -12,6 +12,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   5 already exists, 6 store locked, unreadable or wrong key. `keystack run` passes its command's code through."
 )]
 pub(crate) struct Cli {
+    /// Log what keystack does to standard error: the project, the stack,
+    /// every call to the secrets manager with its outcome and time (names
+    /// and keys, never values). Also KEYSTACK_VERBOSE=1.
+    #[arg(short, long, global = true)]
+    pub(crate) verbose: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

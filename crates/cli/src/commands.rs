@@ -87,7 +87,18 @@ pub(crate) fn selected_stack(project: &Project) -> Result<LoadedStack, CliError>
     let name = env(STACK_ENV)
         .and_then(|n| n.into_string().ok())
         .filter(|n| !n.is_empty());
-    Ok(project.select_stack(name.as_deref())?)
+    let stack = project.select_stack(name.as_deref())?;
+    crate::log(&format!(
+        "project {}, stack '{}'{}",
+        project.root().display(),
+        stack.stack.name,
+        if name.is_some() {
+            " (from KEYSTACK_STACK)"
+        } else {
+            ""
+        }
+    ));
+    Ok(stack)
 }
 
 pub(crate) fn stack_manager(
@@ -99,7 +110,18 @@ pub(crate) fn stack_manager(
         .ok_or_else(|| StackError::NoSecretsManager {
             stack: stack.stack.name.clone(),
         })?;
-    Ok(backends::registry().build(component, project)?)
+    let manager = backends::registry().build(component, project)?;
+    crate::log(&format!(
+        "secrets manager '{}' (flavor {})",
+        component.name, component.flavor
+    ));
+    if crate::VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        let sink: keystack_secrets_core::logging::LogSink = Arc::new(|line: &str| crate::log(line));
+        return Ok(Arc::new(
+            keystack_secrets_core::logging::LoggingManager::new(manager, sink),
+        ));
+    }
+    Ok(manager)
 }
 
 // ----------------------------------------------------------------- secrets

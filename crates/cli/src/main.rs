@@ -168,8 +168,24 @@ fn normalize_args() -> Vec<std::ffi::OsString> {
         .collect()
 }
 
+/// Whether `-v` (or `KEYSTACK_VERBOSE=1`) asked for a log on stderr.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes one log line to standard error if `-v` is on. Callers pass
+/// names, keys, paths and outcomes, never values.
+pub(crate) fn log(line: &str) {
+    if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("keystack: {line}");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse_from(normalize_args());
+    let from_env = std::env::var("KEYSTACK_VERBOSE").is_ok_and(|v| v == "1" || v == "true");
+    VERBOSE.store(
+        cli.verbose || from_env,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -5,6 +5,7 @@
 
 pub mod counting;
 mod error;
+pub mod logging;
 mod manager;
 #[cfg(feature = "remote")]
 pub mod mark;
