@@ -22,6 +22,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
         "docs/backends/vault.md",
         "docs/backends/gcp.md",
         "docs/backends/azure.md",
+        "docs/security.md",
         "docs/performance.md",
     ] {
         if !root.join(page).is_file() {

@@ -156,6 +156,17 @@ pub(crate) fn sync_dir(dir: &Path) {
 
 #[cfg(test)]
 mod tests {
+    /// Key material is wiped when dropped: the key itself and the cipher
+    /// that holds a copy of it (checked by the types, not by reading freed
+    /// memory, which safe Rust cannot do).
+    #[test]
+    fn key_material_is_zeroized_on_drop() {
+        fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        zeroized_on_drop::<Zeroizing<[u8; KEY_LEN]>>();
+        zeroized_on_drop::<Zeroizing<String>>();
+        zeroized_on_drop::<chacha20poly1305::XChaCha20Poly1305>();
+    }
+
     use super::*;
 
     #[test]

@@ -105,7 +105,11 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
         .unwrap()
         .1;
     assert_eq!(masked.stdout, "pw=********\n");
-    assert!(masked.stderr.ends_with("\npw=********\n"), "{}", masked.stderr);
+    assert!(
+        masked.stderr.ends_with("\npw=********\n"),
+        "{}",
+        masked.stderr
+    );
 
     assert!(
         must_not_show.iter().any(|(_, out)| out
