@@ -40,11 +40,14 @@ fn panics_never_show_values() {
         }),
         Box::new(|| panic!("patch: {patch:?}")),
         Box::new(|| panic!("manager: {manager:?}")),
+        // An unwrap of a result that holds a secret, as code does by accident.
         Box::new(|| {
-            Err::<(), _>(secret.clone()).unwrap();
+            let held: Result<(), Secret> = std::hint::black_box(Err(secret.clone()));
+            held.unwrap();
         }),
         Box::new(|| {
-            Ok::<_, ()>(secret.clone()).unwrap_err();
+            let held: Result<Secret, ()> = std::hint::black_box(Ok(secret.clone()));
+            held.unwrap_err();
         }),
         Box::new(|| {
             assert_eq!(
