@@ -125,3 +125,72 @@ fn a_read_only_store_folder_refuses_writes_clearly_and_still_reads() {
         "before\n"
     );
 }
+
+/// A real full disk: the store on a 256 KiB tmpfs, mounted in a private
+/// mount namespace (`unshare`, which needs no privileges where user
+/// namespaces are allowed, as on the CI machines). Where the kernel forbids
+/// it, the test says so and the file-size-limit test above still covers the
+/// refused write.
+#[test]
+fn a_full_disk_is_a_clear_error_and_loses_nothing() {
+    let probe = std::process::Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+        .arg("mount -t tmpfs -o size=64k tmpfs \"$(mktemp -d)\"")
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "a_full_disk_is_a_clear_error_and_loses_nothing: this kernel allows no private \
+             tmpfs mount (unshare); the file-size-limit test covers refused writes"
+        );
+        return;
+    }
+    let s = Sandbox::new();
+    std::fs::create_dir_all(s.path().join("small")).unwrap();
+    std::fs::write(s.path().join("big.txt"), "x".repeat(600 * 1024)).unwrap();
+    let script = r#"
+set -u
+mount -t tmpfs -o size=256k tmpfs small || exit 90
+export KEYSTACK_LOCAL_PATH="$PWD/small/store"
+for i in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20; do
+  "$0" secrets-manager secret register "kept-$i" "--v=value-$i" 2>/dev/null || exit 91
+done
+"$0" secrets-manager secret list > before.txt || exit 92
+"$0" secrets-manager secret register big --v=@big.txt 2> full.txt && exit 93
+echo "exit=$?" >> full.txt
+"$0" secrets-manager secret list > after.txt || exit 94
+"$0" secrets-manager secret get kept-07 --key v > got.txt || exit 95
+"#;
+    let out = s
+        .std_command_via(&[
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |f: &str| std::fs::read_to_string(s.path().join(f)).unwrap();
+    let full = read("full.txt");
+    assert!(full.contains("the disk is full"), "{full}");
+    assert!(full.contains("nothing was changed"), "{full}");
+    assert!(full.contains("exit=1"), "{full}");
+    assert!(!full.contains("xxxxxxxx"), "the value must not be shown");
+    assert_eq!(read("after.txt"), read("before.txt"), "a secret was lost");
+    assert_eq!(
+        read("before.txt").lines().count(),
+        21,
+        "header and 20 secrets"
+    );
+    assert_eq!(read("got.txt"), "value-07\n");
+}
