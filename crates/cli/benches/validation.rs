@@ -4,9 +4,9 @@
 //! `SECRET_AND_KEY_EXISTS` for several concurrency bounds, which is how
 //! `DEFAULT_CONCURRENCY` was chosen.
 //!
-//! Run through `cargo xtask bench`, which starts the emulators (moto, drongo,
-//! OpenBao) and passes their addresses; rows of an emulator that is not set
-//! are left out.
+//! Run through `cargo xtask bench`, which starts the emulators (moto,
+//! drongo, the Key Vault test server, OpenBao) and passes their addresses;
+//! rows of an emulator that is not set are left out.
 //! Prints markdown table rows on stdout. `--quick`: 3 runs instead of 11.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -53,6 +53,12 @@ fn main() {
     match var("KEYSTACK_TEST_GCP_ENDPOINT") {
         Some(endpoint) => managers.push(("drongo (GCP)".to_owned(), gcp(&endpoint))),
         None => eprintln!("KEYSTACK_TEST_GCP_ENDPOINT is not set: no drongo rows"),
+    }
+    match var("KEYSTACK_TEST_AZURE_VAULT_URL").zip(var("KEYSTACK_TEST_AZURE_CA")) {
+        Some((url, ca)) => {
+            managers.push(("Key Vault test server (Azure)".to_owned(), azure(&url, &ca)))
+        }
+        None => eprintln!("KEYSTACK_TEST_AZURE_VAULT_URL is not set: no Key Vault rows"),
     }
     match var("KEYSTACK_TEST_VAULT_ADDR").zip(var("KEYSTACK_TEST_VAULT_TOKEN")) {
         Some((addr, token)) => managers.push(("OpenBao (Vault)".to_owned(), vault(&addr, &token))),
@@ -131,6 +137,18 @@ fn gcp(endpoint: &str) -> Arc<dyn SecretsManager> {
         keystack_secrets_gcp::GcpBuilder::new()
             .with_project_id(format!("p{}", unique()))
             .with_endpoint(endpoint)
+            .build()
+            .unwrap(),
+    )
+}
+
+fn azure(url: &str, ca: &str) -> Arc<dyn SecretsManager> {
+    Arc::new(
+        keystack_secrets_azure::AzureBuilder::new()
+            .with_vault_url(url)
+            .with_ca_file(ca)
+            .with_verify_challenge_resource(false)
+            .with_namespace(unique())
             .build()
             .unwrap(),
     )
