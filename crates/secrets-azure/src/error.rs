@@ -107,6 +107,8 @@ pub(crate) enum Failure {
     DeletedButRecoverable,
     /// Any other 409: the name is being deleted, purged or recovered.
     Conflict,
+    /// 403 `SecretDisabled`: the secret exists but its latest version is disabled.
+    Disabled,
     /// Anything else, already mapped.
     Other(Error),
 }
@@ -208,6 +210,7 @@ pub(crate) fn classify(
                 404 => Failure::NotFound,
                 409 if inner == "ObjectIsDeletedButRecoverable" => Failure::DeletedButRecoverable,
                 409 => Failure::Conflict,
+                403 if inner == "SecretDisabled" => Failure::Disabled,
                 401 => Failure::Other(Error::Unauthenticated {
                     backend: FLAVOR,
                     message: format!(

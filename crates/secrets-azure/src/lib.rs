@@ -194,6 +194,18 @@ impl AzureSecretsManager {
         let stored = match got {
             Ok(stored) => stored,
             Err(Failure::NotFound) => return Err(Error::NotFound { name: name.clone() }),
+            Err(Failure::Disabled) => {
+                return Err(Error::PermissionDenied {
+                    backend: FLAVOR,
+                    message: format!(
+                        "{id} in {} is disabled (its latest version may not be read); enable it \
+                         with `az keyvault secret set-attributes --vault-name VAULT --name {id} \
+                         --enabled true`",
+                        self.vault
+                    ),
+                    source: None,
+                });
+            }
             Err(other) => return Err(other.into_error(format!("read {id}"))),
         };
         if !self.is_ours(stored.tags.as_ref()) {
@@ -472,7 +484,10 @@ impl SecretsManager for AzureSecretsManager {
             })
             .await?;
         match existing {
-            Ok(()) => return Err(Error::AlreadyExists { name: name.clone() }),
+            // A disabled secret exists too.
+            Ok(()) | Err(Failure::Disabled) => {
+                return Err(Error::AlreadyExists { name: name.clone() });
+            }
             Err(Failure::NotFound) => {}
             Err(other) => return Err(other.into_error(format!("read {id}"))),
         }

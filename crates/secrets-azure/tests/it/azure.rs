@@ -210,6 +210,23 @@ async fn foreign_and_other_namespace_secrets_are_never_touched() {
 }
 
 #[tokio::test]
+async fn a_disabled_secret_is_reported_as_disabled_and_its_name_stays_taken() {
+    let Some(url) = vault_url() else { return };
+    let ns = fresh();
+    let m = manager(&url, Some(&ns));
+    m.register_secret(&secret("paused", "v")).await.unwrap();
+    let id = format!("keystack{}-{ns}-paused", ns.len());
+    super::python::set_enabled(&url, &id, false);
+    let err = m.get_secret(&name("paused")).await.unwrap_err();
+    assert!(matches!(err, Error::PermissionDenied { .. }), "{err:?}");
+    assert!(err.to_string().contains("is disabled"), "{err}");
+    let err = m.register_secret(&secret("paused", "x")).await.unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err:?}");
+    super::python::set_enabled(&url, &id, true);
+    assert_eq!(value(&m, "paused").await, "v");
+}
+
+#[tokio::test]
 async fn a_reader_role_is_refused_writes_with_the_role_it_needs() {
     let Some(url) = vault_url() else { return };
     let ns = fresh();

@@ -185,6 +185,15 @@ client.begin_delete_secret(sys.argv[2], _polling_interval=0.1).wait()
     );
 }
 
+/// Enables or disables a secret's latest version, by Microsoft's client.
+pub(crate) fn set_enabled(url: &str, id: &str, enabled: bool) {
+    python(
+        url,
+        "client.update_secret_properties(sys.argv[2], enabled=(sys.argv[3] == 'true'))",
+        &[id, if enabled { "true" } else { "false" }],
+    );
+}
+
 /// Makes the test server on `port` fail the next `count` requests with `status`.
 pub(crate) fn faults(port: u16, status: u16, count: u32) {
     let script = r#"
