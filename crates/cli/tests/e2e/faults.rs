@@ -4,12 +4,7 @@
 //! stored before is still there.
 
 use crate::Sandbox;
-
-fn sm<'a>(rest: &[&'a str]) -> Vec<&'a str> {
-    let mut all = vec!["secrets-manager", "secret"];
-    all.extend_from_slice(rest);
-    all
-}
+use crate::secret_args as sm;
 
 fn names(s: &Sandbox) -> String {
     s.run(&sm(&["list"])).ok().stdout

@@ -4,23 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::Sandbox;
-
-fn sm<'a>(rest: &[&'a str]) -> Vec<&'a str> {
-    let mut all = vec!["secrets-manager", "secret"];
-    all.extend_from_slice(rest);
-    all
-}
-
-/// Files under the sandbox other than the ones a refused command may not change.
-fn unchanged(s: &Sandbox, before: &[(std::path::PathBuf, Vec<u8>)]) {
-    let paths: Vec<_> = before.iter().map(|(p, _)| p.clone()).collect();
-    let after: Vec<_> = s
-        .snapshot()
-        .into_iter()
-        .filter(|(p, _)| paths.contains(p))
-        .collect();
-    assert_eq!(after, before, "a refused command changed a file");
-}
+use crate::secret_args as sm;
 
 #[test]
 fn odd_value_sources_are_refused_and_change_nothing() {
@@ -79,7 +63,7 @@ fn odd_value_sources_are_refused_and_change_nothing() {
         .unwrap();
     assert_eq!(closed_by_shell.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&closed_by_shell.stderr).contains("standard input is empty"));
-    unchanged(&s, &before);
+    s.assert_unchanged(&before);
 
     // A pipe a program writes to (what `@<(pass show db)` gives) works.
     let writer = {
@@ -160,7 +144,7 @@ fn hostile_names_and_keys_are_refused_without_echoing_control_characters() {
             );
         }
     }
-    unchanged(&s, &before);
+    s.assert_unchanged(&before);
 }
 
 #[test]
@@ -330,7 +314,7 @@ fn hostile_stack_files_are_refused_quickly() {
         "{:?}",
         started.elapsed()
     );
-    unchanged(&s, &before);
+    s.assert_unchanged(&before);
 
     // A hand-written stack naming a component that does not exist.
     std::fs::write(

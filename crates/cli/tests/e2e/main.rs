@@ -37,6 +37,14 @@ pub(crate) fn emulator_var(var: &str, what: &str) -> Option<String> {
     value
 }
 
+/// `secrets-manager secret REST…`: the arguments of a secret command.
+pub(crate) fn secret_args<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    ["secrets-manager", "secret"]
+        .into_iter()
+        .chain(rest.iter().copied())
+        .collect()
+}
+
 /// The result of one run of the binary.
 pub(crate) struct Run {
     pub(crate) code: i32,
@@ -301,6 +309,17 @@ impl Sandbox {
         self.run_env(&["secrets-manager", "secret", "list"], env)
             .ok()
             .out_has("mlflow_secret");
+    }
+
+    /// Asserts that every file of `before` (a [`Sandbox::snapshot`]) is
+    /// still there, unchanged: files a command may add are not compared.
+    pub(crate) fn assert_unchanged(&self, before: &[(PathBuf, Vec<u8>)]) {
+        let after: Vec<_> = self
+            .snapshot()
+            .into_iter()
+            .filter(|(p, _)| before.iter().any(|(b, _)| b == p))
+            .collect();
+        assert_eq!(after, before, "a refused command changed a file");
     }
 
     /// Registers `mlflow_secret`, the mlflow tracker referring to it, and a

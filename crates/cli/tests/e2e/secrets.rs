@@ -1,12 +1,7 @@
 //! `keystack secrets-manager secret …`: every command and the bad input it refuses.
 
 use super::Sandbox;
-
-const SECRET: &[&str] = &["secrets-manager", "secret"];
-
-fn args<'a>(rest: &[&'a str]) -> Vec<&'a str> {
-    SECRET.iter().copied().chain(rest.iter().copied()).collect()
-}
+use super::secret_args as args;
 
 #[test]
 fn register_get_list_update_delete() {
@@ -138,7 +133,6 @@ fn bad_input_is_refused_and_changes_nothing() {
     std::fs::write(&not_utf8, [0xff, 0xfe, 0x00, 0x01]).unwrap();
     let big = s.path().join("big");
     std::fs::write(&big, vec![b'a'; 2 * 1024 * 1024]).unwrap();
-    let before_files: Vec<_> = before.iter().map(|(p, _)| p.clone()).collect();
     let cases: Vec<(Vec<String>, i32, &str)> = vec![
         (
             vec!["register".into(), "db".into(), "--password=x".into()],
@@ -246,12 +240,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
         s.run(&args(&rest)).fails(code).err_has(message);
     }
-    let after: Vec<_> = s
-        .snapshot()
-        .into_iter()
-        .filter(|(p, _)| before_files.contains(p))
-        .collect();
-    assert_eq!(after, before, "a refused command changed a file");
+    s.assert_unchanged(&before);
     assert_eq!(
         s.run(&args(&["get", "db", "--key", "password"]))
             .ok()
