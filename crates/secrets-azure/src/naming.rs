@@ -15,6 +15,7 @@
 //! [`AzureError::NameTooLong`](crate::AzureError::NameTooLong).
 
 use keystack_secrets_core::SecretName;
+use keystack_secrets_core::naming::{join_id, split_id};
 
 const PREFIX: &str = "keystack";
 
@@ -60,35 +61,22 @@ fn unescape(text: &str) -> Option<String> {
 /// The Key Vault name of `name` in `namespace` (possibly longer than
 /// [`MAX_LEN`]; the caller refuses those).
 pub(crate) fn secret_name(namespace: Option<&str>, name: &SecretName) -> String {
-    let name = escape(name.as_str());
-    match namespace {
-        None => format!("{PREFIX}-{name}"),
-        Some(ns) => {
-            let ns = escape(ns);
-            format!("{PREFIX}{}-{ns}-{name}", ns.len())
-        }
-    }
+    join_id(
+        PREFIX,
+        namespace.map(escape).as_deref(),
+        &escape(name.as_str()),
+    )
 }
 
 /// The namespace and name a Key Vault name stands for; `None` if it is not
 /// one Keystack writes.
 pub(crate) fn decode(id: &str) -> Option<(Option<String>, SecretName)> {
-    let rest = id.strip_prefix(PREFIX)?;
-    if let Some(name) = rest.strip_prefix('-') {
-        return Some((None, SecretName::new(unescape(name)?).ok()?));
-    }
-    let digits = rest.find('-')?;
-    if rest[..digits].starts_with('0') {
-        return None;
-    }
-    let len: usize = rest[..digits].parse().ok()?;
-    let rest = &rest[digits + 1..];
-    let ns = unescape(rest.get(..len)?)?;
-    let name = rest.get(len..)?.strip_prefix('-')?;
-    if ns.is_empty() {
-        return None;
-    }
-    Some((Some(ns), SecretName::new(unescape(name)?).ok()?))
+    let (ns, name) = split_id(PREFIX, id)?;
+    let ns = match ns {
+        Some(ns) => Some(unescape(ns)?),
+        None => None,
+    };
+    Some((ns, SecretName::new(unescape(name)?).ok()?))
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ pub mod mark;
 pub mod memory;
 mod name;
 #[cfg(feature = "remote")]
+pub mod naming;
+#[cfg(feature = "remote")]
 pub mod payload;
 pub mod reference;
 #[cfg(feature = "remote")]

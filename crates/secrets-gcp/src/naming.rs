@@ -9,33 +9,20 @@
 //! 63, so IDs stay well under 255.
 
 use keystack_secrets_core::SecretName;
+use keystack_secrets_core::naming::{join_id, split_id};
 
 const PREFIX: &str = "keystack";
 
 /// The secret ID of `name` in `namespace`.
 pub(crate) fn secret_id(namespace: Option<&str>, name: &SecretName) -> String {
-    match namespace {
-        None => format!("{PREFIX}-{name}"),
-        Some(ns) => format!("{PREFIX}{}-{ns}-{name}", ns.len()),
-    }
+    join_id(PREFIX, namespace, name.as_str())
 }
 
 /// The namespace and name a secret ID stands for; `None` if it is not a
 /// Keystack ID.
 pub(crate) fn decode(id: &str) -> Option<(Option<&str>, SecretName)> {
-    let rest = id.strip_prefix(PREFIX)?;
-    if let Some(name) = rest.strip_prefix('-') {
-        return Some((None, SecretName::new(name).ok()?));
-    }
-    let digits = rest.find('-')?;
-    let len: usize = rest[..digits].parse().ok()?;
-    if rest[..digits].starts_with('0') || len == 0 {
-        return None;
-    }
-    let rest = &rest[digits + 1..];
-    let ns = rest.get(..len)?;
-    let name = rest.get(len..)?.strip_prefix('-')?;
-    Some((Some(ns), SecretName::new(name).ok()?))
+    let (ns, name) = split_id(PREFIX, id)?;
+    Some((ns, SecretName::new(name).ok()?))
 }
 
 #[cfg(test)]
