@@ -184,6 +184,50 @@ pub async fn outage_and_recovery(
     );
 }
 
+/// `name` holds a secret Keystack did not create (in this namespace), which
+/// the backend's own test put there: get, update and delete fail with
+/// `PermissionDenied` saying so, and register with `AlreadyExists`.
+pub async fn foreign_secret_is_refused(m: &dyn SecretsManager, n: &str) {
+    let foreign = name(n);
+    let refused = m
+        .get_secret(&foreign)
+        .await
+        .expect_err("get of a foreign secret");
+    assert!(
+        matches!(refused, Error::PermissionDenied { .. }),
+        "{n}: {refused:?}"
+    );
+    assert!(
+        refused.to_string().contains("not created by Keystack"),
+        "{n}: {refused}"
+    );
+    let patch = SecretPatch::new().set(key("k"), "x");
+    let refused = m
+        .update_secret(&foreign, &patch)
+        .await
+        .expect_err("update of a foreign secret");
+    assert!(
+        matches!(refused, Error::PermissionDenied { .. }),
+        "{n}: {refused:?}"
+    );
+    let refused = m
+        .delete_secret(&foreign)
+        .await
+        .expect_err("delete of a foreign secret");
+    assert!(
+        matches!(refused, Error::PermissionDenied { .. }),
+        "{n}: {refused:?}"
+    );
+    let taken = m
+        .register_secret(&secret(n, [("k", "x")]))
+        .await
+        .expect_err("register over a foreign secret");
+    assert!(
+        matches!(taken, Error::AlreadyExists { .. }),
+        "{n}: {taken:?}"
+    );
+}
+
 /// Generates one `#[tokio::test]` per conformance function. `$fixture` is an
 /// `async fn() -> Option<Fixture>`; `None` skips the test (the fixture should
 /// print one line saying why). The calling crate needs `tokio` with the
