@@ -7,7 +7,7 @@ use keystack_secrets_azure::{AzureBuilder, DeletedSecretAction};
 use keystack_secrets_core::conformance::{
     foreign_secret_is_refused, free_port, outage_and_recovery, unreachable_is_unavailable,
 };
-use keystack_secrets_core::{Error, Secret, SecretName, SecretPatch, SecretsManager};
+use keystack_secrets_core::{Error, Secret, SecretName, SecretsManager};
 
 use super::{builder, fresh, manager, start_server, var, vault_url};
 
