@@ -4,7 +4,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::walkthrough::{Line, Step, parse, shown};
 use crate::{cargo, project_root, step};
+
+/// The walk-through, shared with the e2e tests.
+const SCRIPT: &str = "crates/cli/tests/e2e/walkthrough.script";
 
 struct Demo {
     binary: PathBuf,
@@ -12,15 +16,19 @@ struct Demo {
 }
 
 impl Demo {
-    /// Prints and runs `keystack ARGS`; fails unless it exits with `expect`.
-    fn keystack(&self, env: &[(&str, &str)], args: &[&str], expect: i32) -> Result<(), String> {
-        let shown_env: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    /// Prints and runs one step; fails unless it does what the script says.
+    fn run(&self, step: &Step) -> Result<(), String> {
+        let shown_env: String = step.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         println!(
             "\n$ {shown_env}keystack {}",
-            args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+            step.args
+                .iter()
+                .map(|a| shown(a))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
-        let status = Command::new(&self.binary)
-            .args(args)
+        let output = Command::new(&self.binary)
+            .args(&step.args)
             .current_dir(&self.dir)
             .env("HOME", self.dir.join("home"))
             .env("KEYSTACK_DATA_DIR", self.dir.join("data"))
@@ -29,31 +37,34 @@ impl Demo {
             .env_remove("KEYSTACK_STACK")
             .env_remove("KEYSTACK_LOCAL_KEY")
             .env_remove("KEYSTACK_LOCAL_PATH")
-            .envs(env.iter().copied())
-            .status()
+            .envs(step.env.iter().map(|(k, v)| (k, v)))
+            .stderr(std::process::Stdio::inherit())
+            .output()
             .map_err(|e| format!("cannot run keystack: {e}"))?;
-        let code = status.code().unwrap_or(-1);
-        if code != expect {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        print!("{stdout}");
+        let code = output.status.code().unwrap_or(-1);
+        let command = format!("`keystack {}`", step.args.join(" "));
+        if code != step.exit {
             return Err(format!(
-                "`keystack {}` exited with {code}, expected {expect}",
-                args.join(" ")
+                "{command} exited with {code}, expected {}",
+                step.exit
             ));
         }
-        if expect != 0 {
+        for text in &step.stdout_has {
+            if !stdout.contains(text.as_str()) {
+                return Err(format!("{command} printed no {text:?}"));
+            }
+        }
+        for text in &step.stdout_lacks {
+            if stdout.contains(text.as_str()) {
+                return Err(format!("{command} printed {text:?}"));
+            }
+        }
+        if step.exit != 0 {
             println!("(exit code {code}, as expected)");
         }
         Ok(())
-    }
-}
-
-fn quote(arg: &str) -> String {
-    if arg
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_=./:".contains(c))
-    {
-        arg.to_owned()
-    } else {
-        format!("'{arg}'")
     }
 }
 
@@ -69,6 +80,11 @@ pub(crate) fn demo(keep: bool, build: bool) -> Result<(), String> {
             "keystack-cli",
             "--bin",
             "keystack",
+            // The walk-through needs the local store only: the cloud SDKs
+            // are not compiled, so a first run on a fresh clone is quick.
+            "--no-default-features",
+            "--features",
+            "local",
         ]);
         step("build keystack", command)?;
     }
@@ -93,91 +109,14 @@ pub(crate) fn demo(keep: bool, build: bool) -> Result<(), String> {
 }
 
 fn walk(d: &Demo) -> Result<(), String> {
-    let none: &[(&str, &str)] = &[];
-    d.keystack(none, &["init"], 0)?;
-    d.keystack(
-        none,
-        &[
-            "secrets-manager",
-            "secret",
-            "register",
-            "mlflow_secret",
-            "--username=admin",
-            "--password=abc123",
-        ],
-        0,
-    )?;
-    d.keystack(
-        none,
-        &[
-            "experiment-tracker",
-            "register",
-            "mlflow",
-            "--flavor=mlflow",
-            "--tracking_uri=http://127.0.0.1:5000",
-            "--tracking_username={{mlflow_secret.username}}",
-            "--tracking_password={{mlflow_secret.password}}",
-        ],
-        0,
-    )?;
-    d.keystack(
-        none,
-        &[
-            "stack", "register", "ml_stack", "-o", "default", "-a", "default", "-x", "default",
-            "-e", "mlflow", "--set",
-        ],
-        0,
-    )?;
-    d.keystack(none, &["stack", "describe"], 0)?;
-    d.keystack(none, &["stack", "validate"], 0)?;
-    println!("\n# Remove a key the stack needs; each level notices what it checks.");
-    d.keystack(
-        none,
-        &[
-            "secrets-manager",
-            "secret",
-            "update",
-            "mlflow_secret",
-            "--remove-key",
-            "password",
-        ],
-        0,
-    )?;
-    d.keystack(
-        &[("KEYSTACK_SECRET_VALIDATION_LEVEL", "NONE")],
-        &["stack", "validate"],
-        0,
-    )?;
-    d.keystack(
-        &[("ZENML_SECRET_VALIDATION_LEVEL", "SECRET_EXISTS")],
-        &["stack", "validate"],
-        0,
-    )?;
-    d.keystack(none, &["stack", "validate"], 4)?;
-    d.keystack(
-        none,
-        &[
-            "secrets-manager",
-            "secret",
-            "update",
-            "mlflow_secret",
-            "--password=abc123",
-        ],
-        0,
-    )?;
-    println!(
-        "\n# Run a command on the stack: its environment holds the resolved values, its output masks them."
-    );
-    d.keystack(
-        none,
-        &["run", "--", "sh", "-c", "echo \"MLFLOW_TRACKING_URI=$MLFLOW_TRACKING_URI user=$MLFLOW_TRACKING_USERNAME password=$MLFLOW_TRACKING_PASSWORD\""],
-        0,
-    )?;
-    d.keystack(none, &["secrets-manager", "secret", "list"], 0)?;
-    d.keystack(
-        none,
-        &["secrets-manager", "secret", "get", "mlflow_secret"],
-        0,
-    )?;
+    let path = project_root().join(SCRIPT);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    for line in parse(&text)? {
+        match line {
+            Line::Comment(text) => println!("\n# {text}"),
+            Line::Step(step) => d.run(&step)?,
+        }
+    }
     Ok(())
 }

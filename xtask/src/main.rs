@@ -17,6 +17,7 @@ mod demo;
 mod emulators;
 mod fuzz;
 mod tidy;
+mod walkthrough;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>

@@ -19,9 +19,10 @@ use keystack_secrets_core::counting::{Calls, CountingManager};
 use keystack_secrets_core::memory::InMemorySecretsManager;
 use keystack_secrets_core::testkit::LatencyManager;
 use keystack_secrets_core::{Secret, SecretName, SecretsManager, ValidationLevel};
-use keystack_stack::model::{Component, Stack};
-use keystack_stack::validate::{DEFAULT_CONCURRENCY, validate};
+use keystack_stack::concurrency::DEFAULT_CONCURRENCY;
+use keystack_stack::validate;
 use keystack_stack::{AttributeValue, Catalog, ComponentType, LoadedStack};
+use keystack_stack::{Component, Stack};
 
 const LEVELS: [ValidationLevel; 3] = [
     ValidationLevel::None,

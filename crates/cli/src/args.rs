@@ -1,4 +1,5 @@
-//! Raw command-line arguments (clap). `plan` turns them into checked values.
+//! Raw command-line arguments (clap). The commands check them into typed
+//! values (names, keys, levels) before calling the libraries.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 

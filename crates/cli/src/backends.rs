@@ -1,117 +1,79 @@
-//! The secrets-manager backends this binary was built with, by flavor.
+//! The secrets-manager backends this binary was built with: one cargo
+//! feature each, each crate's factory registered by flavor.
 
-use std::sync::Arc;
-
-use keystack_secrets_core::SecretsManager;
-use keystack_stack::{BackendRegistry, Component, Project, StackError};
+use keystack_stack::BackendRegistry;
 
 /// Every backend enabled by cargo features.
 pub(crate) fn registry() -> BackendRegistry {
     let registry = BackendRegistry::new();
     #[cfg(feature = "local")]
-    let registry = registry.with(keystack_secrets_local::FLAVOR, local);
+    let registry = registry.with(keystack_secrets_local::LocalFactory);
     #[cfg(feature = "aws")]
-    let registry = registry.with(keystack_secrets_aws::FLAVOR, aws);
+    let registry = registry.with(keystack_secrets_aws::AwsFactory);
     #[cfg(feature = "gcp")]
-    let registry = registry.with(keystack_secrets_gcp::FLAVOR, gcp);
+    let registry = registry.with(keystack_secrets_gcp::GcpFactory);
     #[cfg(feature = "azure")]
-    let registry = registry.with(keystack_secrets_azure::FLAVOR, azure);
+    let registry = registry.with(keystack_secrets_azure::AzureFactory);
     #[cfg(feature = "vault")]
-    let registry = registry.with(keystack_secrets_vault::FLAVOR, vault);
+    let registry = registry.with(keystack_secrets_vault::VaultFactory);
     registry
 }
 
-/// AWS Secrets Manager: the component's attributes over the standard
-/// variables (`AWS_REGION`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_PROFILE`);
-/// credentials from the standard chain.
-#[cfg(feature = "aws")]
-fn aws(component: &Component, _project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
-    use keystack_secrets_aws::{AwsBuilder, AwsConfigKey};
+#[cfg(test)]
+mod tests {
+    use keystack_secrets_core::settings::SettingKind;
+    use keystack_stack::{AttributeType, Catalog, ComponentType};
 
-    let mut builder = AwsBuilder::from_env();
-    for (name, value) in &component.attributes {
-        let key: AwsConfigKey = name.parse()?;
-        builder = builder.with_config(key, &value.as_text())?;
-    }
-    Ok(Arc::new(builder.build()?))
-}
-
-/// GCP Secret Manager: the component's attributes over `GOOGLE_CLOUD_PROJECT`;
-/// Application Default Credentials.
-#[cfg(feature = "gcp")]
-fn gcp(component: &Component, _project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
-    use keystack_secrets_gcp::{GcpBuilder, GcpConfigKey};
-
-    let mut builder = GcpBuilder::from_env();
-    for (name, value) in &component.attributes {
-        let key: GcpConfigKey = name.parse()?;
-        builder = builder.with_config(key, &value.as_text())?;
-    }
-    Ok(Arc::new(builder.build()?))
-}
-
-/// Azure Key Vault: the component's attributes over `AZURE_KEYVAULT_URL`;
-/// credentials from the standard variables, workload or managed identity, or
-/// the Azure CLI. A relative `ca_file` is taken from the project folder.
-#[cfg(feature = "azure")]
-fn azure(component: &Component, project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
-    use keystack_secrets_azure::{AzureBuilder, AzureConfigKey};
-
-    let mut builder = AzureBuilder::from_env();
-    for (name, value) in &component.attributes {
-        let key: AzureConfigKey = name.parse()?;
-        let mut text = value.as_text();
-        if key == AzureConfigKey::CaFile {
-            text = project.root().join(text).display().to_string();
+    /// `crates/stack/flavors.yaml` describes every secrets-manager flavor
+    /// again, as data: it must say exactly what the backend declares, so a
+    /// setting added to a backend and forgotten in the catalogue fails here.
+    #[test]
+    fn the_catalogue_matches_every_backends_settings() {
+        let catalog = Catalog::builtin();
+        let registry = super::registry();
+        let mut checked = 0;
+        for factory in registry.factories() {
+            let flavor = catalog
+                .get(ComponentType::SecretsManager, factory.flavor())
+                .unwrap_or_else(|e| panic!("{}: {e}", factory.flavor()));
+            let declared: Vec<_> = factory
+                .settings()
+                .iter()
+                .map(|s| {
+                    let kind = match s.kind {
+                        SettingKind::Text | SettingKind::Path => AttributeType::String,
+                        SettingKind::Integer => AttributeType::Integer,
+                        SettingKind::Boolean => AttributeType::Boolean,
+                    };
+                    (
+                        s.name.to_owned(),
+                        kind,
+                        s.required.is_some(),
+                        s.default_text(),
+                    )
+                })
+                .collect();
+            let catalogued: Vec<_> = flavor
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.kind, a.required, a.default.clone()))
+                .collect();
+            assert_eq!(
+                catalogued,
+                declared,
+                "flavors.yaml's secrets_manager '{}' differs from the backend's settings",
+                factory.flavor()
+            );
+            assert!(
+                flavor
+                    .attributes
+                    .iter()
+                    .all(|a| !a.sensitive && a.env.is_none()),
+                "settings of a secrets manager are never credentials nor run-time variables"
+            );
+            checked += 1;
         }
-        builder = builder.with_config(key, &text)?;
+        assert_eq!(checked, registry.factories().count());
+        assert!(checked >= 1);
     }
-    Ok(Arc::new(builder.build()?))
-}
-
-/// Vault / OpenBao: the component's attributes over the standard variables
-/// (`VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, …, then `BAO_…`); relative
-/// credential files are taken from the project folder.
-#[cfg(feature = "vault")]
-fn vault(component: &Component, project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
-    use keystack_secrets_vault::{VaultBuilder, VaultConfigKey};
-
-    let mut builder = VaultBuilder::from_env();
-    for (name, value) in &component.attributes {
-        let key: VaultConfigKey = name.parse()?;
-        let mut text = value.as_text();
-        if matches!(
-            key,
-            VaultConfigKey::TokenFile | VaultConfigKey::SecretIdFile
-        ) {
-            text = project.root().join(text).display().to_string();
-        }
-        builder = builder.with_config(key, &text)?;
-    }
-    Ok(Arc::new(builder.build()?))
-}
-
-/// The local store: `path` (relative paths are taken from the project
-/// folder), else `KEYSTACK_LOCAL_PATH`, else `<data dir>/local`.
-#[cfg(feature = "local")]
-fn local(component: &Component, project: &Project) -> Result<Arc<dyn SecretsManager>, StackError> {
-    use keystack_secrets_local::{LocalBuilder, LocalConfigKey, LocalError};
-
-    let config_error = |e: LocalError| StackError::Secrets(e.into());
-    let mut builder = LocalBuilder::from_env().map_err(config_error)?;
-    let mut has_path =
-        std::env::var_os(keystack_secrets_local::LOCAL_PATH_ENV).is_some_and(|p| !p.is_empty());
-    for (name, value) in &component.attributes {
-        let key: LocalConfigKey = name.parse().map_err(config_error)?;
-        let mut text = value.as_text();
-        if matches!(key, LocalConfigKey::Path | LocalConfigKey::KeyFile) {
-            text = project.root().join(text).display().to_string();
-            has_path |= key == LocalConfigKey::Path;
-        }
-        builder = builder.with_config(key, &text).map_err(config_error)?;
-    }
-    if !has_path {
-        builder = builder.with_path(project.data_dir().join("local"));
-    }
-    Ok(Arc::new(builder.build().map_err(config_error)?))
 }

@@ -1,155 +1,28 @@
 //! `keystack`: the command line over Keystack's libraries.
 //!
-//! Arguments are parsed by clap ([`args`]), then each command checks what it
-//! was given and calls the libraries. Errors are printed once, with their
-//! causes, and mapped to documented exit codes.
+//! `main` parses the arguments ([`args`], clap) and hands them to
+//! [`commands`], one module per command family, which check what they were
+//! given and call the libraries through the shared [`context`]. Errors
+//! ([`error`]) are printed once, with their causes, and mapped to documented
+//! exit codes. The flow goes one way: main → commands → context.
 
 #![allow(clippy::print_stderr)] // a command-line tool reports on stderr
 
 mod args;
 mod backends;
 mod commands;
+mod context;
+mod error;
+mod mask;
 mod output;
 mod prompt;
-mod run;
 
-use std::fmt;
-use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
 use keystack_cli::pairs;
-use keystack_secrets_core::Error as SecretsError;
-use keystack_stack::StackError;
 
-/// Exit codes, documented in `--help` and docs/cli.md.
-pub(crate) mod exit {
-    /// Any failure not listed below.
-    pub(crate) const FAILURE: u8 = 1;
-    /// Bad usage or bad input.
-    pub(crate) const USAGE: u8 = 2;
-    /// A secret, key, component or stack does not exist.
-    pub(crate) const NOT_FOUND: u8 = 3;
-    /// Stack validation failed.
-    pub(crate) const VALIDATION: u8 = 4;
-    /// A secret, component or stack exists already.
-    pub(crate) const EXISTS: u8 = 5;
-    /// The store is locked, unreadable, or the key is wrong.
-    pub(crate) const STORE: u8 = 6;
-}
-
-/// An error of the command line, with its exit code.
-#[derive(Debug)]
-pub(crate) struct CliError {
-    pub(crate) code: u8,
-    pub(crate) message: String,
-}
-
-impl CliError {
-    pub(crate) fn usage(message: String) -> Self {
-        Self {
-            code: exit::USAGE,
-            message,
-        }
-    }
-
-    pub(crate) fn input(message: String) -> Self {
-        Self {
-            code: exit::USAGE,
-            message,
-        }
-    }
-
-    pub(crate) fn failure(message: String) -> Self {
-        Self {
-            code: exit::FAILURE,
-            message,
-        }
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-/// The message of an error followed by its causes, one per line.
-fn with_causes(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(&format!("\n  caused by: {text}"));
-        }
-        source = cause.source();
-    }
-    message
-}
-
-fn secrets_code(err: &SecretsError) -> u8 {
-    match err {
-        SecretsError::NotFound { .. } | SecretsError::KeyNotFound { .. } => exit::NOT_FOUND,
-        SecretsError::AlreadyExists { .. } => exit::EXISTS,
-        SecretsError::InvalidName(_)
-        | SecretsError::InvalidReference(_)
-        | SecretsError::InvalidSecret { .. }
-        | SecretsError::InvalidConfig { .. } => exit::USAGE,
-        SecretsError::Unavailable { .. }
-        | SecretsError::Corrupt { .. }
-        | SecretsError::Unauthenticated { .. } => exit::STORE,
-        _ => exit::FAILURE,
-    }
-}
-
-impl From<pairs::PairsError> for CliError {
-    fn from(err: pairs::PairsError) -> Self {
-        Self::usage(err.to_string())
-    }
-}
-
-impl From<SecretsError> for CliError {
-    fn from(err: SecretsError) -> Self {
-        Self {
-            code: secrets_code(&err),
-            message: with_causes(&err),
-        }
-    }
-}
-
-impl From<StackError> for CliError {
-    fn from(err: StackError) -> Self {
-        let code = match &err {
-            StackError::Secrets(inner) => secrets_code(inner),
-            StackError::Validation(_) => exit::VALIDATION,
-            StackError::ComponentNotFound { .. }
-            | StackError::StackNotFound { .. }
-            | StackError::NoActiveStack
-            | StackError::NoSecretsManager { .. } => exit::NOT_FOUND,
-            StackError::ComponentExists { .. } | StackError::StackExists { .. } => exit::EXISTS,
-            StackError::Io { .. } => exit::FAILURE,
-            _ => exit::USAGE,
-        };
-        Self {
-            code,
-            message: with_causes(&err),
-        }
-    }
-}
-
-impl From<io::Error> for CliError {
-    fn from(err: io::Error) -> Self {
-        // A reader that stops early (`keystack secret list | head`) is not a failure.
-        if err.kind() == io::ErrorKind::BrokenPipe {
-            return Self {
-                code: 0,
-                message: String::new(),
-            };
-        }
-        Self::failure(err.to_string())
-    }
-}
+use crate::error::CliError;
 
 /// ZenML spells the alerter flag `-al`; clap's short flags are one letter.
 fn normalize_args() -> Vec<std::ffi::OsString> {
@@ -168,24 +41,9 @@ fn normalize_args() -> Vec<std::ffi::OsString> {
         .collect()
 }
 
-/// Whether `-v` (or `KEYSTACK_VERBOSE=1`) asked for a log on stderr.
-static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Writes one log line to standard error if `-v` is on. Callers pass
-/// names, keys, paths and outcomes, never values.
-pub(crate) fn log(line: &str) {
-    if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!("keystack: {line}");
-    }
-}
-
 fn main() -> ExitCode {
     let cli = args::Cli::parse_from(normalize_args());
-    let from_env = std::env::var("KEYSTACK_VERBOSE").is_ok_and(|v| v == "1" || v == "true");
-    VERBOSE.store(
-        cli.verbose || from_env,
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    context::set_verbose(cli.verbose);
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

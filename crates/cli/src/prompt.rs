@@ -5,7 +5,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 
 use zeroize::Zeroizing;
 
-use crate::CliError;
+use crate::error::CliError;
 
 /// Fails unless standard input is a terminal.
 pub(crate) fn require_terminal(what: &str, instead: &str) -> Result<(), CliError> {

@@ -17,8 +17,8 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 use futures::{StreamExt, TryStreamExt};
-use keystack_secrets_core::mark::MarkKeys;
-use keystack_secrets_core::payload::{from_json, to_json};
+use keystack_secrets_core::remote::mark::MarkKeys;
+use keystack_secrets_core::remote::payload::{from_json, to_json};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretSchema, SecretValue, SecretsManager,
@@ -27,7 +27,7 @@ use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
 pub use aws_sdk_secretsmanager::config::{Credentials, ProvideCredentials};
-pub use config::{AwsBuilder, AwsConfig, AwsConfigKey};
+pub use config::{AwsBuilder, AwsConfig, AwsConfigKey, AwsFactory};
 pub use error::AwsError;
 
 use error::sdk_error;
@@ -69,7 +69,13 @@ impl fmt::Debug for AwsSecretsManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AwsSecretsManager")
             .field("config", &self.config)
-            .field("credentials", &self.credentials.as_ref().map(|_| "******"))
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .as_ref()
+                    .map(|_| keystack_secrets_core::REDACTED),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -127,7 +133,7 @@ impl AwsSecretsManager {
         self.config.endpoint_url.clone().unwrap_or_else(|| {
             format!(
                 "https://secretsmanager.{}.amazonaws.com",
-                self.config.region_name
+                self.config.region_name.as_deref().unwrap_or_default()
             )
         })
     }

@@ -5,61 +5,99 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use keystack_secrets_core::Error;
+use keystack_secrets_core::remote::{DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS};
+use keystack_secrets_core::settings::{SettingKind, SettingValue};
 use serde::Deserialize;
 
 use crate::{AzureSecretsManager, FLAVOR};
 
-/// Settings of the Azure backend, as in a secrets manager component's YAML.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AzureConfig {
-    /// The vault's name (ZenML's `key_vault_name`): the vault is then
-    /// `https://<name>.vault.azure.net`. Give this or `vault_url`.
-    #[serde(default)]
-    pub key_vault_name: Option<String>,
-    /// The vault's full URL, for sovereign clouds, private endpoints and the
-    /// test server (`https://…`).
-    #[serde(default)]
-    pub vault_url: Option<String>,
-    /// Keeps this manager's secrets apart from other managers in the same
-    /// vault: 1–24 lowercase letters, digits, `_` or `-`.
-    #[serde(default)]
-    pub namespace: Option<String>,
-    /// Where the token comes from: `auto` (default), `client_secret`,
-    /// `workload_identity`, `managed_identity` or `azure_cli`.
-    #[serde(default)]
-    pub credential: Option<CredentialKind>,
-    /// Client ID of a user-assigned managed identity.
-    #[serde(default)]
-    pub managed_identity_client_id: Option<String>,
-    /// Purge a deleted secret at once when the vault allows it (default
-    /// true); otherwise it stays recoverable for the vault's retention period.
-    #[serde(default)]
-    pub purge_on_delete: Option<bool>,
-    /// What `register` does when the name belongs to a deleted but
-    /// recoverable Keystack secret: `recover` it and write the new value
-    /// over it (default; works with purge protection), or `purge` it and
-    /// create the secret anew.
-    #[serde(default)]
-    pub on_deleted_secret: Option<DeletedSecretAction>,
-    /// PEM file of extra certificate authorities to trust (TLS-inspecting
-    /// proxies, private endpoints, the test server).
-    #[serde(default)]
-    pub ca_file: Option<PathBuf>,
-    /// Require the authentication challenge's resource to match the vault's
-    /// domain, as Microsoft's clients do (default true).
-    #[serde(default)]
-    pub verify_challenge_resource: Option<bool>,
-    /// Secrets per list page (`maxresults`, 1–25, default 25).
-    #[serde(default)]
-    pub page_size: Option<u32>,
-    /// Attempts per call for transient failures (429, 5xx, connection
-    /// errors), default 3.
-    #[serde(default)]
-    pub max_attempts: Option<u32>,
-    /// Seconds before one attempt is abandoned (default 30).
-    #[serde(default)]
-    pub timeout_seconds: Option<u64>,
+keystack_secrets_core::settings! {
+    backend = FLAVOR;
+    /// Settings of the Azure backend, as in a secrets manager component's YAML.
+    pub struct AzureConfig;
+    /// The keys of [`AzureConfig`].
+    pub enum AzureConfigKey;
+    builder = AzureBuilder;
+    {
+        /// The vault's name (ZenML's `key_vault_name`): the vault is then
+        /// `https://<name>.vault.azure.net`. Give this or `vault_url` (or
+        /// `AZURE_KEYVAULT_URL`).
+        KeyVaultName key_vault_name: String, setter(with_key_vault_name);
+        /// The vault's full URL, for sovereign clouds, private endpoints and the
+        /// test server (`https://…`).
+        VaultUrl vault_url: String, setter(with_vault_url);
+        /// Keeps this manager's secrets apart from other managers in the same
+        /// vault: 1–24 lowercase letters, digits, `_` or `-`.
+        Namespace namespace: String, setter(with_namespace);
+        /// Where the token comes from: `auto`, `client_secret`,
+        /// `workload_identity`, `managed_identity` or `azure_cli`.
+        Credential credential: CredentialKind = CredentialKind::Auto;
+        /// Client ID of a user-assigned managed identity.
+        ManagedIdentityClientId managed_identity_client_id: String;
+        /// Purge a deleted secret at once when the vault allows it; otherwise
+        /// it stays recoverable for the vault's retention period.
+        PurgeOnDelete purge_on_delete: bool = true, setter(with_purge_on_delete);
+        /// What `register` does when the name belongs to a deleted but
+        /// recoverable Keystack secret: `recover` it and write the new value
+        /// over it (works with purge protection), or `purge` it and create the
+        /// secret anew.
+        OnDeletedSecret on_deleted_secret: DeletedSecretAction = DeletedSecretAction::Recover;
+        /// PEM file of extra certificate authorities to trust (TLS-inspecting
+        /// proxies, private endpoints, the test server).
+        CaFile ca_file: PathBuf, setter(with_ca_file);
+        /// Require the authentication challenge's resource to match the vault's
+        /// domain, as Microsoft's clients do.
+        VerifyChallengeResource verify_challenge_resource: bool = true,
+            setter(with_verify_challenge_resource);
+        /// Secrets per list page (Key Vault's `maxresults`).
+        PageSize page_size: u32 = 25u32, range(1, 25), setter(with_page_size);
+        /// Attempts per call for transient failures (429, 5xx, connection errors).
+        MaxAttempts max_attempts: u32 = DEFAULT_MAX_ATTEMPTS, min(1), setter(with_max_attempts);
+        /// Seconds before one attempt is abandoned.
+        TimeoutSeconds timeout_seconds: u64 = DEFAULT_TIMEOUT_SECONDS, min(1);
+    }
+}
+
+impl SettingValue for CredentialKind {
+    const KIND: SettingKind = SettingKind::Text;
+
+    fn parse_setting(_: &str, text: &str) -> Result<Self, String> {
+        text.parse().map_err(config_message)
+    }
+
+    fn to_setting_text(&self) -> String {
+        match self {
+            Self::Auto => "auto",
+            Self::ClientSecret => "client_secret",
+            Self::WorkloadIdentity => "workload_identity",
+            Self::ManagedIdentity => "managed_identity",
+            Self::AzureCli => "azure_cli",
+        }
+        .to_owned()
+    }
+}
+
+impl SettingValue for DeletedSecretAction {
+    const KIND: SettingKind = SettingKind::Text;
+
+    fn parse_setting(_: &str, text: &str) -> Result<Self, String> {
+        text.parse().map_err(config_message)
+    }
+
+    fn to_setting_text(&self) -> String {
+        match self {
+            Self::Recover => "recover",
+            Self::Purge => "purge",
+        }
+        .to_owned()
+    }
+}
+
+fn config_message(err: Error) -> String {
+    match err {
+        Error::InvalidConfig { message, .. } => message,
+        other => other.to_string(),
+    }
 }
 
 /// Where the backend's token comes from.
@@ -139,92 +177,15 @@ impl AzureConfig {
         }
     }
 
-    pub(crate) fn purge_on_delete(&self) -> bool {
-        self.purge_on_delete.unwrap_or(true)
-    }
-
-    pub(crate) fn on_deleted_secret(&self) -> DeletedSecretAction {
-        self.on_deleted_secret
-            .unwrap_or(DeletedSecretAction::Recover)
-    }
-
-    pub(crate) fn page_size(&self) -> u32 {
-        self.page_size.unwrap_or(25)
-    }
-
-    pub(crate) fn max_attempts(&self) -> u32 {
-        self.max_attempts.unwrap_or(3)
-    }
-
     pub(crate) fn timeout(&self) -> Duration {
-        Duration::from_secs(self.timeout_seconds.unwrap_or(30))
+        Duration::from_secs(self.timeout_seconds())
     }
 }
-
-/// The keys of [`AzureConfig`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AzureConfigKey {
-    /// [`AzureConfig::key_vault_name`].
-    KeyVaultName,
-    /// [`AzureConfig::vault_url`].
-    VaultUrl,
-    /// [`AzureConfig::namespace`].
-    Namespace,
-    /// [`AzureConfig::credential`].
-    Credential,
-    /// [`AzureConfig::managed_identity_client_id`].
-    ManagedIdentityClientId,
-    /// [`AzureConfig::purge_on_delete`].
-    PurgeOnDelete,
-    /// [`AzureConfig::on_deleted_secret`].
-    OnDeletedSecret,
-    /// [`AzureConfig::ca_file`].
-    CaFile,
-    /// [`AzureConfig::verify_challenge_resource`].
-    VerifyChallengeResource,
-    /// [`AzureConfig::page_size`].
-    PageSize,
-    /// [`AzureConfig::max_attempts`].
-    MaxAttempts,
-    /// [`AzureConfig::timeout_seconds`].
-    TimeoutSeconds,
-}
-
-const KEYS: &str = "key_vault_name, vault_url, namespace, credential, managed_identity_client_id, \
-                    purge_on_delete, on_deleted_secret, ca_file, verify_challenge_resource, \
-                    page_size, max_attempts, timeout_seconds";
 
 pub(crate) fn invalid(message: String) -> Error {
     Error::InvalidConfig {
         backend: FLAVOR,
         message,
-    }
-}
-
-impl FromStr for AzureConfigKey {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Ok(match s {
-            "key_vault_name" => Self::KeyVaultName,
-            "vault_url" => Self::VaultUrl,
-            "namespace" => Self::Namespace,
-            "credential" => Self::Credential,
-            "managed_identity_client_id" => Self::ManagedIdentityClientId,
-            "purge_on_delete" => Self::PurgeOnDelete,
-            "on_deleted_secret" => Self::OnDeletedSecret,
-            "ca_file" => Self::CaFile,
-            "verify_challenge_resource" => Self::VerifyChallengeResource,
-            "page_size" => Self::PageSize,
-            "max_attempts" => Self::MaxAttempts,
-            "timeout_seconds" => Self::TimeoutSeconds,
-            other => {
-                return Err(invalid(format!(
-                    "unknown setting {other:?}; known settings are {KEYS}"
-                )));
-            }
-        })
     }
 }
 
@@ -242,7 +203,7 @@ impl std::fmt::Debug for ClientSecret {
         f.debug_struct("ClientSecret")
             .field("tenant_id", &self.tenant_id)
             .field("client_id", &self.client_id)
-            .field("secret", &"******")
+            .field("secret", &keystack_secrets_core::REDACTED)
             .finish()
     }
 }
@@ -250,37 +211,10 @@ impl std::fmt::Debug for ClientSecret {
 /// Builds an [`AzureSecretsManager`].
 #[derive(Debug, Clone, Default)]
 pub struct AzureBuilder {
-    config: Option<AzureConfig>,
+    config: AzureConfig,
     client_secret: Option<ClientSecret>,
     /// `AZURE_KEYVAULT_URL`: used when neither the name nor the URL is set.
     env_vault_url: Option<String>,
-}
-
-fn empty() -> AzureConfig {
-    AzureConfig {
-        key_vault_name: None,
-        vault_url: None,
-        namespace: None,
-        credential: None,
-        managed_identity_client_id: None,
-        purge_on_delete: None,
-        on_deleted_secret: None,
-        ca_file: None,
-        verify_challenge_resource: None,
-        page_size: None,
-        max_attempts: None,
-        timeout_seconds: None,
-    }
-}
-
-fn boolean(key: &str, value: &str) -> Result<bool, Error> {
-    match value {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(invalid(format!(
-            "{key} must be true or false, not {value:?}"
-        ))),
-    }
 }
 
 fn shown(text: &str) -> String {
@@ -311,7 +245,7 @@ impl AzureBuilder {
     /// A builder from a whole configuration (checked by [`AzureBuilder::build`]).
     pub fn from_config(config: AzureConfig) -> Self {
         Self {
-            config: Some(config),
+            config,
             ..Self::default()
         }
     }
@@ -332,108 +266,36 @@ impl AzureBuilder {
         self
     }
 
-    fn edit(mut self, change: impl FnOnce(&mut AzureConfig)) -> Self {
-        change(self.config.get_or_insert_with(empty));
+    /// Sets where the token comes from.
+    pub fn with_credential(mut self, kind: CredentialKind) -> Self {
+        self.config.credential = Some(kind);
         self
     }
 
-    /// Sets the vault by name.
-    pub fn with_key_vault_name(self, name: impl Into<String>) -> Self {
-        self.edit(|c| c.key_vault_name = Some(name.into()))
-    }
-
-    /// Sets the vault by URL.
-    pub fn with_vault_url(self, url: impl Into<String>) -> Self {
-        self.edit(|c| c.vault_url = Some(url.into()))
-    }
-
-    /// Sets the namespace.
-    pub fn with_namespace(self, namespace: impl Into<String>) -> Self {
-        self.edit(|c| c.namespace = Some(namespace.into()))
-    }
-
-    /// Sets where the token comes from.
-    pub fn with_credential(self, kind: CredentialKind) -> Self {
-        self.edit(|c| c.credential = Some(kind))
-    }
-
-    /// Sets whether a delete purges.
-    pub fn with_purge_on_delete(self, purge: bool) -> Self {
-        self.edit(|c| c.purge_on_delete = Some(purge))
-    }
-
     /// Sets what `register` does with a deleted but recoverable secret.
-    pub fn with_on_deleted_secret(self, action: DeletedSecretAction) -> Self {
-        self.edit(|c| c.on_deleted_secret = Some(action))
-    }
-
-    /// Trusts the certificate authorities in this PEM file too.
-    pub fn with_ca_file(self, path: impl Into<PathBuf>) -> Self {
-        self.edit(|c| c.ca_file = Some(path.into()))
-    }
-
-    /// Sets whether the challenge's resource must match the vault's domain.
-    pub fn with_verify_challenge_resource(self, verify: bool) -> Self {
-        self.edit(|c| c.verify_challenge_resource = Some(verify))
-    }
-
-    /// Sets the list page size.
-    pub fn with_page_size(self, size: u32) -> Self {
-        self.edit(|c| c.page_size = Some(size))
-    }
-
-    /// Sets the attempts per call.
-    pub fn with_max_attempts(self, attempts: u32) -> Self {
-        self.edit(|c| c.max_attempts = Some(attempts))
+    pub fn with_on_deleted_secret(mut self, action: DeletedSecretAction) -> Self {
+        self.config.on_deleted_secret = Some(action);
+        self
     }
 
     /// Sets the per-attempt timeout.
-    pub fn with_timeout(self, timeout: Duration) -> Self {
-        self.edit(|c| c.timeout_seconds = Some(timeout.as_secs().max(1)))
-    }
-
-    /// Sets one setting from text, as written in a component.
-    pub fn with_config(self, key: AzureConfigKey, value: &str) -> Result<Self, Error> {
-        let number = |what: &str| invalid(format!("{what} must be a whole number, not {value:?}"));
-        let value = value.to_owned();
-        Ok(match key {
-            AzureConfigKey::KeyVaultName => self.with_key_vault_name(value),
-            AzureConfigKey::VaultUrl => self.with_vault_url(value),
-            AzureConfigKey::Namespace => self.with_namespace(value),
-            AzureConfigKey::Credential => self.with_credential(value.parse()?),
-            AzureConfigKey::ManagedIdentityClientId => {
-                self.edit(|c| c.managed_identity_client_id = Some(value))
-            }
-            AzureConfigKey::PurgeOnDelete => {
-                self.with_purge_on_delete(boolean("purge_on_delete", &value)?)
-            }
-            AzureConfigKey::OnDeletedSecret => self.with_on_deleted_secret(value.parse()?),
-            AzureConfigKey::CaFile => self.with_ca_file(value),
-            AzureConfigKey::VerifyChallengeResource => {
-                self.with_verify_challenge_resource(boolean("verify_challenge_resource", &value)?)
-            }
-            AzureConfigKey::PageSize => {
-                self.with_page_size(value.parse().map_err(|_| number("page_size"))?)
-            }
-            AzureConfigKey::MaxAttempts => {
-                self.with_max_attempts(value.parse().map_err(|_| number("max_attempts"))?)
-            }
-            AzureConfigKey::TimeoutSeconds => {
-                let seconds = value.parse().map_err(|_| number("timeout_seconds"))?;
-                self.edit(|c| c.timeout_seconds = Some(seconds))
-            }
-        })
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout_seconds = Some(timeout.as_secs().max(1));
+        self
     }
 
     /// Checks the settings and makes the manager. The client (and the
     /// credential) is set up on first use.
     pub fn build(self) -> Result<AzureSecretsManager, Error> {
         let client_secret = self.client_secret.clone();
-        Ok(AzureSecretsManager::new(self.config()?, client_secret))
+        Ok(AzureSecretsManager::new(
+            self.checked_config()?,
+            client_secret,
+        ))
     }
 
-    pub(crate) fn config(self) -> Result<AzureConfig, Error> {
-        let mut config = self.config.unwrap_or_else(empty);
+    pub(crate) fn checked_config(self) -> Result<AzureConfig, Error> {
+        let mut config = self.config;
         if config.key_vault_name.is_none() && config.vault_url.is_none() {
             config.vault_url = self.env_vault_url;
         }
@@ -498,19 +360,7 @@ impl AzureBuilder {
                 )));
             }
         }
-        if let Some(size) = config.page_size
-            && !(1..=25).contains(&size)
-        {
-            return Err(invalid(format!(
-                "page_size must be between 1 and 25 (Key Vault's maxresults), not {size}"
-            )));
-        }
-        if config.max_attempts == Some(0) {
-            return Err(invalid("max_attempts must be at least 1".into()));
-        }
-        if config.timeout_seconds == Some(0) {
-            return Err(invalid("timeout_seconds must be at least 1".into()));
-        }
+        config.check_bounds()?;
         if let Some(id) = &config.managed_identity_client_id
             && id.is_empty()
         {
@@ -520,5 +370,31 @@ impl AzureBuilder {
             ));
         }
         Ok(config)
+    }
+}
+
+/// Builds Azure managers from components: the component's settings over
+/// `AZURE_KEYVAULT_URL`; credentials from the standard variables, workload or
+/// managed identity, or the Azure CLI. A relative `ca_file` is taken from the
+/// project folder.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AzureFactory;
+
+impl keystack_secrets_core::BackendFactory for AzureFactory {
+    fn flavor(&self) -> &'static str {
+        FLAVOR
+    }
+
+    fn settings(&self) -> &'static [keystack_secrets_core::settings::SettingSpec] {
+        AzureConfig::SETTINGS
+    }
+
+    fn build(
+        &self,
+        config: &keystack_secrets_core::BackendConfig<'_>,
+    ) -> Result<std::sync::Arc<dyn keystack_secrets_core::SecretsManager>, Error> {
+        let builder =
+            AzureBuilder::from_lookup(config.env).with_settings(config.pairs(), config.base_dir)?;
+        Ok(std::sync::Arc::new(builder.build()?))
     }
 }

@@ -27,9 +27,9 @@ use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_security_keyvault_secrets::models::{SecretProperties, SetSecretParameters};
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::{StreamExt, TryStreamExt};
-use keystack_secrets_core::mark::MarkKeys;
-use keystack_secrets_core::payload::{from_json, to_json_within};
-use keystack_secrets_core::retry::{backoff, retry};
+use keystack_secrets_core::remote::mark::MarkKeys;
+use keystack_secrets_core::remote::payload::{from_json, to_json_within};
+use keystack_secrets_core::remote::retry::{backoff, retry};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretSchema, SecretValue, SecretsManager,
@@ -37,7 +37,9 @@ use keystack_secrets_core::{
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
-pub use config::{AzureBuilder, AzureConfig, AzureConfigKey, CredentialKind, DeletedSecretAction};
+pub use config::{
+    AzureBuilder, AzureConfig, AzureConfigKey, AzureFactory, CredentialKind, DeletedSecretAction,
+};
 pub use error::AzureError;
 use error::{Failure, classify};
 
@@ -91,7 +93,7 @@ impl AzureSecretsManager {
     }
 
     /// The client, made on first use. Retries are ours
-    /// (`keystack_secrets_core::retry`), so the pipeline's own are off.
+    /// (`keystack_secrets_core::remote::retry`), so the pipeline's own are off.
     async fn client(&self) -> Result<&SecretClient> {
         self.client
             .get_or_try_init(|| async {

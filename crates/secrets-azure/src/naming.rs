@@ -15,7 +15,7 @@
 //! [`AzureError::NameTooLong`](crate::AzureError::NameTooLong).
 
 use keystack_secrets_core::SecretName;
-use keystack_secrets_core::naming::{join_id, split_id};
+use keystack_secrets_core::remote::naming::{join_id, split_id};
 
 const PREFIX: &str = "keystack";
 

@@ -5,21 +5,17 @@
 
 pub mod counting;
 mod error;
+pub mod factory;
 pub mod logging;
 mod manager;
-#[cfg(feature = "remote")]
-pub mod mark;
 pub mod memory;
 mod name;
-#[cfg(feature = "remote")]
-pub mod naming;
-#[cfg(feature = "remote")]
-pub mod payload;
 pub mod reference;
 #[cfg(feature = "remote")]
-pub mod retry;
+pub mod remote;
 mod schema;
 mod secret;
+pub mod settings;
 mod validation;
 mod value;
 
@@ -29,6 +25,7 @@ pub mod conformance;
 pub mod testkit;
 
 pub use error::{BoxError, Error, Result};
+pub use factory::{BackendConfig, BackendFactory};
 pub use manager::{Capabilities, ManagerInfo, SecretsManager, SecretsManagerExt};
 pub use name::{NameError, NameKind, NameProblem, SecretKey, SecretName};
 pub use reference::{ReferenceError, ReferenceProblem, SecretReference, Template};

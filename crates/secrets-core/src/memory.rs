@@ -91,7 +91,7 @@ impl SecretsManager for InMemorySecretsManager {
 mod conformance {
     use std::sync::Arc;
 
-    use crate::conformance::Fixture;
+    use crate::testkit::Fixture;
 
     async fn fixture() -> Option<Fixture> {
         Some(Fixture::new(Arc::new(super::InMemorySecretsManager::new())))

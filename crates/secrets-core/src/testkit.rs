@@ -1,10 +1,16 @@
-//! Test doubles for code that talks to a secrets manager (feature `testkit`).
+//! Test plumbing for code that talks to a secrets manager (feature
+//! `testkit`): the step from an environment to a manager under test
+//! ([`Fixture`], [`emulator_var`], [`unique_id`], [`free_port`],
+//! [`start_server`]) and the layers that measure it ([`LatencyManager`]
+//! here, [`CountingManager`]).
 //!
 //! [`LatencyManager`] makes any manager behave like a remote one: every call
 //! waits a fixed time first, and the most calls ever in flight at once is
 //! recorded, so tests can check that work is overlapped without timing
 //! anything, and benchmarks can show what latency does to wall time.
 
+use std::any::Any;
+use std::fmt::Debug;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,6 +18,111 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::{ManagerInfo, Result, Secret, SecretName, SecretPatch, SecretsManager};
+
+pub use crate::counting::{Calls, CountingManager};
+
+/// A manager under test, with whatever must live as long as it (a temporary
+/// folder, an emulator namespace to clean up, …).
+pub struct Fixture {
+    /// The manager under test; it holds no secrets yet.
+    pub manager: Arc<dyn SecretsManager>,
+    _guard: Box<dyn Any + Send + Sync>,
+}
+
+impl Fixture {
+    /// A fixture with nothing to keep alive.
+    pub fn new(manager: Arc<dyn SecretsManager>) -> Self {
+        Self {
+            manager,
+            _guard: Box::new(()),
+        }
+    }
+
+    /// Keeps `guard` alive as long as the fixture.
+    pub fn with_guard(mut self, guard: impl Any + Send + Sync) -> Self {
+        self._guard = Box::new(guard);
+        self
+    }
+}
+
+impl Debug for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("manager", &self.manager)
+            .finish()
+    }
+}
+
+/// An identifier no other test, process or run uses (for a namespace, a
+/// project or a folder in a shared emulator): process ID, clock and a counter.
+pub fn unique_id() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "t{}x{nanos:x}x{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// The value of the environment variable that points a suite at its
+/// emulator, or `None` after saying once, on standard error, that the suite
+/// is skipped and why (`cargo xtask test` sets these variables).
+pub fn emulator_var(var: &str, suite: &str) -> Option<String> {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let value = std::env::var(var).ok().filter(|v| !v.is_empty());
+    if value.is_none()
+        && SAID
+            .lock()
+            .is_ok_and(|mut said| said.insert(var.to_owned()))
+    {
+        // Written to the stderr handle, not with eprintln!, so that the test
+        // harness's output capture does not hide it.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping the {suite}: {var} is not set (`cargo xtask test` starts the emulator and sets it)"
+        );
+    }
+    value
+}
+
+/// A free TCP port on 127.0.0.1 (for a server a test starts itself).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Starts `program ARGS` (an emulator a test wants to stop and start again
+/// itself), with its output discarded and its own `HOME`, and waits until
+/// `127.0.0.1:port` accepts connections (30 s at most).
+pub fn start_server(program: &str, args: &[String], port: u16) -> std::process::Child {
+    let home = std::env::temp_dir().join(format!("keystack-test-home-{}", unique_id()));
+    std::fs::create_dir_all(&home).expect("a temporary HOME");
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .env("HOME", &home)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("{program} did not listen on 127.0.0.1:{port} within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
 
 /// Wraps a manager and delays every call by a fixed latency (a Tokio timer,
 /// so it needs a Tokio runtime with time enabled).

@@ -21,9 +21,9 @@ use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
-use keystack_secrets_core::mark::MarkKeys;
-use keystack_secrets_core::payload::{from_json, to_json_within};
-use keystack_secrets_core::retry::retry;
+use keystack_secrets_core::remote::mark::MarkKeys;
+use keystack_secrets_core::remote::payload::{from_json, to_json_within};
+use keystack_secrets_core::remote::retry::retry;
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretValue, SecretsManager,
@@ -32,7 +32,7 @@ use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
 use config::invalid;
-pub use config::{GcpBuilder, GcpConfig, GcpConfigKey};
+pub use config::{GcpBuilder, GcpConfig, GcpConfigKey, GcpFactory};
 pub use error::GcpError;
 use error::{Failure, classify};
 
@@ -88,7 +88,7 @@ impl GcpSecretsManager {
 
     /// The client, made on first use: Application Default Credentials, or
     /// none for an emulator (`http://`) endpoint. Retries are ours
-    /// (`keystack_secrets_core::retry`), so the client's own are off.
+    /// (`keystack_secrets_core::remote::retry`), so the client's own are off.
     async fn client(&self) -> Result<&SecretManagerService> {
         self.client
             .get_or_try_init(|| async {
@@ -117,7 +117,7 @@ impl GcpSecretsManager {
     }
 
     fn parent(&self) -> String {
-        format!("projects/{}", self.config.project_id)
+        format!("projects/{}", self.config.project())
     }
 
     fn namespace(&self) -> &str {
@@ -277,7 +277,10 @@ impl GcpSecretsManager {
             })
             .collect();
         numbered.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
-        for (_, version) in numbered.into_iter().skip(self.config.keep_versions()) {
+        for (_, version) in numbered
+            .into_iter()
+            .skip(self.config.keep_versions() as usize)
+        {
             let state = &version.state;
             let wanted = if destroy {
                 *state != model::secret_version::State::Destroyed
@@ -430,7 +433,7 @@ impl SecretsManager for GcpSecretsManager {
             Err(_) => {
                 return Err(invalid(format!(
                     "project {} was not found at {}",
-                    self.config.project_id,
+                    self.config.project(),
                     self.config.endpoint_shown()
                 )));
             }

@@ -9,7 +9,7 @@
 //! 63, so IDs stay well under 255.
 
 use keystack_secrets_core::SecretName;
-use keystack_secrets_core::naming::{join_id, split_id};
+use keystack_secrets_core::remote::naming::{join_id, split_id};
 
 const PREFIX: &str = "keystack";
 

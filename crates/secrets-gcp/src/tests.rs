@@ -65,7 +65,7 @@ fn manager(stub: std::sync::Arc<Recorded>) -> GcpSecretsManager {
         .with_project_id("p")
         .with_namespace("prod")
         .with_page_size(2)
-        .config()
+        .checked_config()
         .unwrap();
     GcpSecretsManager::with_client(config, SecretManagerService::from_stub::<Recorded>(stub))
 }
@@ -99,7 +99,7 @@ async fn delete_all_lists_every_page_before_deleting() {
     let config = GcpBuilder::new()
         .with_project_id("p")
         .with_namespace("empty")
-        .config()
+        .checked_config()
         .unwrap();
     let m = GcpSecretsManager::with_client(
         config,

@@ -13,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: seed STORE_DIR COUNT KEYS_PER_SECRET".into());
     };
     let (count, keys): (usize, usize) = (count.parse()?, keys.parse()?);
-    let manager = LocalBuilder::from_env()?.with_path(dir).build()?;
+    let manager = LocalBuilder::from_env().with_path(dir).build()?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     runtime.block_on(async {
         for i in 0..count {

@@ -33,7 +33,11 @@ pub(crate) struct Cipher(XChaCha20Poly1305);
 
 impl fmt::Debug for Cipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Cipher(XChaCha20-Poly1305, key ******)")
+        write!(
+            f,
+            "Cipher(XChaCha20-Poly1305, key {})",
+            keystack_secrets_core::REDACTED
+        )
     }
 }
 

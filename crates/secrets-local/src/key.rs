@@ -66,7 +66,7 @@ impl StoreKey {
 
 impl fmt::Debug for StoreKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StoreKey(******)")
+        write!(f, "StoreKey({})", keystack_secrets_core::REDACTED)
     }
 }
 
@@ -174,7 +174,7 @@ mod tests {
         let key = StoreKey::generate().unwrap();
         let shown = format!("{key:?} {:?}", KeySource::Key(key.clone()));
         assert!(!shown.contains(key.to_base64().as_str()));
-        assert!(shown.contains("******"));
+        assert!(shown.contains(keystack_secrets_core::REDACTED));
     }
 
     #[test]

@@ -20,7 +20,6 @@ mod store;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,7 +27,6 @@ use async_trait::async_trait;
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretName, SecretPatch, SecretsManager,
 };
-use serde::Deserialize;
 
 pub use error::LocalError;
 pub use key::{KEY_LEN, KeySource, LOCAL_KEY_ENV, StoreKey};
@@ -48,55 +46,36 @@ pub const STORE_FILE: &str = "secrets.db";
 pub const KEY_FILE: &str = "secrets.key";
 /// Environment variable naming the store folder.
 pub const LOCAL_PATH_ENV: &str = "KEYSTACK_LOCAL_PATH";
-/// How long an operation waits for another process's lock by default.
+/// How long an operation waits for another process's lock by default
+/// (`busy_timeout_ms`'s default).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Typed configuration of the local backend, as it appears in a secrets
-/// manager component's YAML. Unknown fields are rejected. The key itself is
-/// never part of the configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LocalConfig {
-    /// Folder holding the store (`secrets.db`) and, by default, its key file.
-    pub path: Option<PathBuf>,
-    /// Key file; defaults to `secrets.key` in the store folder.
-    pub key_file: Option<PathBuf>,
-    /// Milliseconds to wait for another process's lock before giving up.
-    pub busy_timeout_ms: Option<u64>,
-}
-
-/// The keys of [`LocalConfig`], for `with_config`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LocalConfigKey {
-    /// [`LocalConfig::path`].
-    Path,
-    /// [`LocalConfig::key_file`].
-    KeyFile,
-    /// [`LocalConfig::busy_timeout_ms`].
-    BusyTimeoutMs,
-}
-
-impl FromStr for LocalConfigKey {
-    type Err = LocalError;
-
-    fn from_str(s: &str) -> Result<Self, LocalError> {
-        match s {
-            "path" => Ok(Self::Path),
-            "key_file" => Ok(Self::KeyFile),
-            "busy_timeout_ms" => Ok(Self::BusyTimeoutMs),
-            other => Err(LocalError::Config(format!(
-                "unknown local secrets manager setting {other:?}; known settings are path, key_file, busy_timeout_ms"
-            ))),
-        }
-    }
-}
 
 /// Builds a [`LocalSecretsManager`].
 #[derive(Debug, Clone, Default)]
 pub struct LocalBuilder {
     config: LocalConfig,
     key: Option<StoreKey>,
+    /// `KEYSTACK_LOCAL_KEY` as found, decoded by [`LocalBuilder::build`].
+    key_text: Option<zeroize::Zeroizing<String>>,
+}
+
+keystack_secrets_core::settings! {
+    backend = FLAVOR;
+    /// Typed configuration of the local backend, as it appears in a secrets
+    /// manager component's YAML. Unknown fields are rejected. The key itself
+    /// is never part of the configuration.
+    pub struct LocalConfig;
+    /// The keys of [`LocalConfig`], for `with_config`.
+    pub enum LocalConfigKey;
+    builder = LocalBuilder;
+    {
+        /// Folder holding the store (`secrets.db`) and, by default, its key file.
+        Path path: PathBuf, env("KEYSTACK_LOCAL_PATH"), setter(with_path);
+        /// Key file; defaults to `secrets.key` in the store folder.
+        KeyFile key_file: PathBuf, setter(with_key_file);
+        /// Milliseconds to wait for another process's lock before giving up.
+        BusyTimeoutMs busy_timeout_ms: u64 = 10_000u64;
+    }
 }
 
 impl LocalBuilder {
@@ -107,51 +86,34 @@ impl LocalBuilder {
 
     /// A builder from a typed configuration.
     pub fn from_config(config: LocalConfig) -> Self {
-        Self { config, key: None }
+        Self {
+            config,
+            ..Self::default()
+        }
     }
 
     /// A builder from `KEYSTACK_LOCAL_PATH` and `KEYSTACK_LOCAL_KEY`, where set.
-    pub fn from_env() -> Result<Self, LocalError> {
-        Self::from_lookup(|name| std::env::var_os(name))
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Like [`LocalBuilder::from_env`], reading variables through `lookup`.
-    /// Variables set to the empty string count as unset.
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
-    ) -> Result<Self, LocalError> {
-        let mut builder = Self::new();
-        if let Some(path) = lookup(LOCAL_PATH_ENV).filter(|p| !p.is_empty()) {
-            builder = builder.with_path(path);
+    /// Variables set to the empty string count as unset; a key that does
+    /// not decode is reported by [`LocalBuilder::build`].
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            config: LocalConfig::from_lookup(&lookup),
+            key: None,
+            key_text: lookup(LOCAL_KEY_ENV)
+                .map(zeroize::Zeroizing::new)
+                .filter(|text| !text.trim().is_empty()),
         }
-        if let Some(text) = lookup(LOCAL_KEY_ENV) {
-            let text =
-                zeroize::Zeroizing::new(text.into_string().map_err(|_| LocalError::BadKey {
-                    origin: LOCAL_KEY_ENV.to_owned(),
-                    problem: "it is not valid UTF-8".to_owned(),
-                })?);
-            if !text.trim().is_empty() {
-                builder = builder.with_key(StoreKey::from_base64(&text, LOCAL_KEY_ENV)?);
-            }
-        }
-        Ok(builder)
-    }
-
-    /// Sets the store folder.
-    pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.config.path = Some(path.into());
-        self
-    }
-
-    /// Sets the key file.
-    pub fn with_key_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.config.key_file = Some(path.into());
-        self
     }
 
     /// Uses `key` instead of a key file.
     pub fn with_key(mut self, key: StoreKey) -> Self {
         self.key = Some(key);
+        self.key_text = None;
         self
     }
 
@@ -161,40 +123,36 @@ impl LocalBuilder {
         self
     }
 
-    /// Sets one setting from text, as given on a command line.
-    pub fn with_config(mut self, key: LocalConfigKey, value: &str) -> Result<Self, LocalError> {
-        match key {
-            LocalConfigKey::Path => self.config.path = Some(value.into()),
-            LocalConfigKey::KeyFile => self.config.key_file = Some(value.into()),
-            LocalConfigKey::BusyTimeoutMs => {
-                let ms = value.parse().map_err(|_| {
-                    LocalError::Config(format!(
-                        "busy_timeout_ms must be a whole number of milliseconds, not {value:?}"
-                    ))
-                })?;
-                self.config.busy_timeout_ms = Some(ms);
-            }
-        }
-        Ok(self)
+    /// The store folder set so far, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.config.path.as_deref()
     }
 
     /// Opens the store, creating it (and its key file) if it does not exist.
     /// Blocks briefly on file I/O.
-    pub fn build(self) -> Result<LocalSecretsManager, LocalError> {
-        let dir = self.config.path.ok_or_else(|| {
+    pub fn build(self) -> Result<LocalSecretsManager, Error> {
+        self.open().map_err(Error::from)
+    }
+
+    /// [`LocalBuilder::build`] with the local backend's own error, for
+    /// callers that tell its cases apart.
+    pub fn open(self) -> Result<LocalSecretsManager, LocalError> {
+        let dir = self.config.path.clone().ok_or_else(|| {
             LocalError::Config(format!(
                 "the local secrets manager needs a store folder: set `path`, or {LOCAL_PATH_ENV}"
             ))
         })?;
         let path = dir.join(STORE_FILE);
-        let key_source = match self.key {
+        let timeout = Duration::from_millis(self.config.busy_timeout_ms());
+        let key = match (self.key, &self.key_text) {
+            (Some(key), _) => Some(key),
+            (None, Some(text)) => Some(StoreKey::from_base64(text, LOCAL_KEY_ENV)?),
+            (None, None) => None,
+        };
+        let key_source = match key {
             Some(key) => KeySource::Key(key),
             None => KeySource::File(self.config.key_file.unwrap_or_else(|| dir.join(KEY_FILE))),
         };
-        let timeout = self
-            .config
-            .busy_timeout_ms
-            .map_or(DEFAULT_BUSY_TIMEOUT, Duration::from_millis);
         let store = Store::open(&path, &key_source, timeout)?;
         Ok(LocalSecretsManager {
             inner: Arc::new(Inner {
@@ -202,6 +160,34 @@ impl LocalBuilder {
                 path,
             }),
         })
+    }
+}
+
+/// Builds local managers from components: relative paths are taken from
+/// the project folder; without a `path` (or `KEYSTACK_LOCAL_PATH`), the
+/// store is `<data dir>/local`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalFactory;
+
+impl keystack_secrets_core::BackendFactory for LocalFactory {
+    fn flavor(&self) -> &'static str {
+        FLAVOR
+    }
+
+    fn settings(&self) -> &'static [keystack_secrets_core::settings::SettingSpec] {
+        LocalConfig::SETTINGS
+    }
+
+    fn build(
+        &self,
+        config: &keystack_secrets_core::BackendConfig<'_>,
+    ) -> Result<Arc<dyn SecretsManager>> {
+        let mut builder =
+            LocalBuilder::from_lookup(config.env).with_settings(config.pairs(), config.base_dir)?;
+        if builder.path().is_none() {
+            builder = builder.with_path(config.data_dir.join("local"));
+        }
+        Ok(Arc::new(builder.build()?))
     }
 }
 

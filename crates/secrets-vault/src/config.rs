@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use keystack_secrets_core::remote::{DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS};
 use keystack_secrets_core::{Error, SecretName};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -36,59 +37,79 @@ impl FromStr for AuthMethod {
     }
 }
 
-/// Settings of the Vault backend, as in a secrets manager component's YAML.
-/// No credential is a setting: tokens and secret IDs come from the
-/// environment or from files.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VaultConfig {
-    /// The server, e.g. `https://vault.example.com:8200`.
-    pub url: String,
-    /// Where the KV v2 engine is mounted (default `secret`).
-    #[serde(default)]
-    pub mount_point: Option<String>,
-    /// The folder Keystack keeps its entries in (default `keystack`).
-    #[serde(default)]
-    pub path_prefix: Option<String>,
-    /// Keeps this manager's secrets apart from other managers in the same
-    /// mount: entries live under `<path_prefix>/<namespace>/`.
-    #[serde(default)]
-    pub namespace: Option<String>,
-    /// A Vault Enterprise / OpenBao namespace (the `X-Vault-Namespace` header).
-    #[serde(default)]
-    pub vault_namespace: Option<String>,
-    /// `token` (default) or `approle`.
-    #[serde(default)]
-    pub auth_method: Option<AuthMethod>,
-    /// A file holding the token (default `~/.vault-token`, read when no
-    /// token variable is set).
-    #[serde(default)]
-    pub token_file: Option<PathBuf>,
-    /// Where the AppRole auth method is mounted (default `approle`).
-    #[serde(default)]
-    pub approle_mount: Option<String>,
-    /// The AppRole role ID (else `VAULT_ROLE_ID` / `BAO_ROLE_ID`).
-    #[serde(default)]
-    pub role_id: Option<String>,
-    /// A file holding the AppRole secret ID (else `VAULT_SECRET_ID` / `BAO_SECRET_ID`).
-    #[serde(default)]
-    pub secret_id_file: Option<PathBuf>,
-    /// Seconds before one request is abandoned (default 30).
-    #[serde(default)]
-    pub timeout_seconds: Option<u64>,
-    /// Attempts per call for transient failures, retries included (default 3).
-    #[serde(default)]
-    pub max_attempts: Option<u32>,
+keystack_secrets_core::settings! {
+    backend = FLAVOR;
+    /// Settings of the Vault backend, as in a secrets manager component's YAML.
+    /// No credential is a setting: tokens and secret IDs come from the
+    /// environment or from files.
+    pub struct VaultConfig;
+    /// The keys of [`VaultConfig`].
+    pub enum VaultConfigKey;
+    builder = VaultBuilder;
+    {
+        /// The server, e.g. `https://vault.example.com:8200`.
+        Url url: String, required("e.g. https://vault.example.com:8200"),
+            env("VAULT_ADDR", "BAO_ADDR"), setter(with_url);
+        /// Where the KV v2 engine is mounted.
+        MountPoint mount_point: String = "secret", setter(with_mount_point);
+        /// The folder Keystack keeps its entries in.
+        PathPrefix path_prefix: String = "keystack", setter(with_path_prefix);
+        /// Keeps this manager's secrets apart from other managers in the same
+        /// mount: entries live under `<path_prefix>/<namespace>/`.
+        Namespace namespace: String, setter(with_namespace);
+        /// A Vault Enterprise / OpenBao namespace (the `X-Vault-Namespace` header).
+        VaultNamespace vault_namespace: String, env("VAULT_NAMESPACE", "BAO_NAMESPACE");
+        /// `token` or `approle`.
+        AuthMethod auth_method: AuthMethod = AuthMethod::Token;
+        /// A file holding the token (default `~/.vault-token`, read when no
+        /// token variable is set).
+        TokenFile token_file: PathBuf;
+        /// Where the AppRole auth method is mounted.
+        ApproleMount approle_mount: String = "approle";
+        /// The AppRole role ID (else `VAULT_ROLE_ID` / `BAO_ROLE_ID`).
+        RoleId role_id: String, env("VAULT_ROLE_ID", "BAO_ROLE_ID");
+        /// A file holding the AppRole secret ID (else `VAULT_SECRET_ID` / `BAO_SECRET_ID`).
+        SecretIdFile secret_id_file: PathBuf;
+        /// Seconds before one request is abandoned.
+        TimeoutSeconds timeout_seconds: u64 = DEFAULT_TIMEOUT_SECONDS, min(1);
+        /// Attempts per call for transient failures, retries included.
+        MaxAttempts max_attempts: u32 = DEFAULT_MAX_ATTEMPTS, min(1), setter(with_max_attempts);
+    }
+}
+
+impl keystack_secrets_core::settings::SettingValue for AuthMethod {
+    const KIND: keystack_secrets_core::settings::SettingKind =
+        keystack_secrets_core::settings::SettingKind::Text;
+
+    fn parse_setting(_: &str, text: &str) -> Result<Self, String> {
+        text.parse().map_err(|e: Error| match e {
+            Error::InvalidConfig { message, .. } => message,
+            other => other.to_string(),
+        })
+    }
+
+    fn to_setting_text(&self) -> String {
+        match self {
+            Self::Token => "token",
+            Self::Approle => "approle",
+        }
+        .to_owned()
+    }
 }
 
 impl VaultConfig {
-    pub(crate) fn mount(&self) -> &str {
-        self.mount_point.as_deref().unwrap_or("secret")
+    pub(crate) fn mount(&self) -> String {
+        self.mount_point()
+    }
+
+    /// The server, once [`VaultBuilder::build`] checked it is set.
+    pub(crate) fn url(&self) -> &str {
+        self.url.as_deref().unwrap_or_default()
     }
 
     /// The folder of this manager's entries, without a trailing `/`.
     pub(crate) fn folder(&self) -> String {
-        let prefix = self.path_prefix.as_deref().unwrap_or("keystack");
+        let prefix = self.path_prefix();
         match &self.namespace {
             Some(ns) => format!("{prefix}/{ns}"),
             None => prefix.to_owned(),
@@ -96,77 +117,14 @@ impl VaultConfig {
     }
 
     pub(crate) fn timeout(&self) -> Duration {
-        Duration::from_secs(self.timeout_seconds.unwrap_or(30))
-    }
-
-    pub(crate) fn max_attempts(&self) -> u32 {
-        self.max_attempts.unwrap_or(3)
+        Duration::from_secs(self.timeout_seconds())
     }
 }
-
-/// The keys of [`VaultConfig`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum VaultConfigKey {
-    /// [`VaultConfig::url`].
-    Url,
-    /// [`VaultConfig::mount_point`].
-    MountPoint,
-    /// [`VaultConfig::path_prefix`].
-    PathPrefix,
-    /// [`VaultConfig::namespace`].
-    Namespace,
-    /// [`VaultConfig::vault_namespace`].
-    VaultNamespace,
-    /// [`VaultConfig::auth_method`].
-    AuthMethod,
-    /// [`VaultConfig::token_file`].
-    TokenFile,
-    /// [`VaultConfig::approle_mount`].
-    ApproleMount,
-    /// [`VaultConfig::role_id`].
-    RoleId,
-    /// [`VaultConfig::secret_id_file`].
-    SecretIdFile,
-    /// [`VaultConfig::timeout_seconds`].
-    TimeoutSeconds,
-    /// [`VaultConfig::max_attempts`].
-    MaxAttempts,
-}
-
-const KEYS: &str = "url, mount_point, path_prefix, namespace, vault_namespace, auth_method, \
-                    token_file, approle_mount, role_id, secret_id_file, timeout_seconds, max_attempts";
 
 pub(crate) fn invalid(message: String) -> Error {
     Error::InvalidConfig {
         backend: FLAVOR,
         message,
-    }
-}
-
-impl FromStr for VaultConfigKey {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Ok(match s {
-            "url" => Self::Url,
-            "mount_point" => Self::MountPoint,
-            "path_prefix" => Self::PathPrefix,
-            "namespace" => Self::Namespace,
-            "vault_namespace" => Self::VaultNamespace,
-            "auth_method" => Self::AuthMethod,
-            "token_file" => Self::TokenFile,
-            "approle_mount" => Self::ApproleMount,
-            "role_id" => Self::RoleId,
-            "secret_id_file" => Self::SecretIdFile,
-            "timeout_seconds" => Self::TimeoutSeconds,
-            "max_attempts" => Self::MaxAttempts,
-            other => {
-                return Err(invalid(format!(
-                    "unknown setting {other:?}; known settings are {KEYS}"
-                )));
-            }
-        })
     }
 }
 
@@ -179,7 +137,7 @@ impl fmt::Debug for Credential {
         f.write_str(if self.0.is_empty() {
             "<none>"
         } else {
-            "******"
+            keystack_secrets_core::REDACTED
         })
     }
 }
@@ -198,20 +156,9 @@ pub(crate) enum Login {
 /// Builds a [`VaultSecretsManager`].
 #[derive(Debug, Clone, Default)]
 pub struct VaultBuilder {
-    url: Option<String>,
-    mount_point: Option<String>,
-    path_prefix: Option<String>,
-    namespace: Option<String>,
-    vault_namespace: Option<String>,
-    auth_method: Option<AuthMethod>,
+    config: VaultConfig,
     token: Option<Credential>,
-    token_file: Option<PathBuf>,
-    approle_mount: Option<String>,
-    role_id: Option<String>,
     secret_id: Option<Credential>,
-    secret_id_file: Option<PathBuf>,
-    timeout_seconds: Option<u64>,
-    max_attempts: Option<u32>,
     home: Option<PathBuf>,
 }
 
@@ -236,26 +183,17 @@ impl VaultBuilder {
                 .or_else(|| lookup(&format!("BAO_{suffix}")).filter(|v| !v.is_empty()))
         };
         Self {
-            url: var("ADDR"),
+            config: VaultConfig::from_lookup(&lookup),
             token: var("TOKEN").map(|t| Credential(Zeroizing::new(t))),
-            vault_namespace: var("NAMESPACE"),
-            role_id: var("ROLE_ID"),
             secret_id: var("SECRET_ID").map(|t| Credential(Zeroizing::new(t))),
             home: lookup("HOME").filter(|h| !h.is_empty()).map(PathBuf::from),
-            ..Self::default()
         }
-    }
-
-    /// Sets the server.
-    pub fn with_url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
     }
 
     /// Logs in with this token.
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(Credential(Zeroizing::new(token.into())));
-        self.auth_method = Some(AuthMethod::Token);
+        self.config.auth_method = Some(AuthMethod::Token);
         self
     }
 
@@ -265,73 +203,24 @@ impl VaultBuilder {
         role_id: impl Into<String>,
         secret_id: impl Into<String>,
     ) -> Self {
-        self.role_id = Some(role_id.into());
+        self.config.role_id = Some(role_id.into());
         self.secret_id = Some(Credential(Zeroizing::new(secret_id.into())));
-        self.auth_method = Some(AuthMethod::Approle);
-        self
-    }
-
-    /// Sets the KV v2 mount.
-    pub fn with_mount_point(mut self, mount: impl Into<String>) -> Self {
-        self.mount_point = Some(mount.into());
-        self
-    }
-
-    /// Sets the folder Keystack keeps its entries in.
-    pub fn with_path_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.path_prefix = Some(prefix.into());
-        self
-    }
-
-    /// Sets the Keystack namespace.
-    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.namespace = Some(namespace.into());
-        self
-    }
-
-    /// Sets the attempts per call.
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = Some(attempts);
+        self.config.auth_method = Some(AuthMethod::Approle);
         self
     }
 
     /// Sets the per-request timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout_seconds = Some(timeout.as_secs().max(1));
+        self.config.timeout_seconds = Some(timeout.as_secs().max(1));
         self
-    }
-
-    /// Sets one setting from text, as written in a component.
-    pub fn with_config(mut self, key: VaultConfigKey, value: &str) -> Result<Self, Error> {
-        let number = |what: &str| invalid(format!("{what} must be a whole number, not {value:?}"));
-        let text = Some(value.to_owned());
-        match key {
-            VaultConfigKey::Url => self.url = text,
-            VaultConfigKey::MountPoint => self.mount_point = text,
-            VaultConfigKey::PathPrefix => self.path_prefix = text,
-            VaultConfigKey::Namespace => self.namespace = text,
-            VaultConfigKey::VaultNamespace => self.vault_namespace = text,
-            VaultConfigKey::AuthMethod => self.auth_method = Some(value.parse()?),
-            VaultConfigKey::TokenFile => self.token_file = Some(value.into()),
-            VaultConfigKey::ApproleMount => self.approle_mount = text,
-            VaultConfigKey::RoleId => self.role_id = text,
-            VaultConfigKey::SecretIdFile => self.secret_id_file = Some(value.into()),
-            VaultConfigKey::TimeoutSeconds => {
-                self.timeout_seconds = Some(value.parse().map_err(|_| number("timeout_seconds"))?)
-            }
-            VaultConfigKey::MaxAttempts => {
-                self.max_attempts = Some(value.parse().map_err(|_| number("max_attempts"))?)
-            }
-        }
-        Ok(self)
     }
 
     /// Checks the settings, reads the credential files, and makes the
     /// manager. Nothing is sent to the server until the first call.
     pub fn build(self) -> Result<VaultSecretsManager, Error> {
-        let url = self.url.filter(|u| !u.is_empty()).ok_or_else(|| {
-            invalid("set url (or VAULT_ADDR), e.g. https://vault.example.com:8200".into())
-        })?;
+        let config = self.config;
+        config.check_required()?;
+        let url = config.url().to_owned();
         let parsed =
             url::Url::parse(&url).map_err(|e| invalid(format!("url {url:?} is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -340,37 +229,32 @@ impl VaultBuilder {
             )));
         }
         for (what, value) in [
-            ("mount_point", &self.mount_point),
-            ("path_prefix", &self.path_prefix),
-            ("approle_mount", &self.approle_mount),
+            ("mount_point", &config.mount_point),
+            ("path_prefix", &config.path_prefix),
+            ("approle_mount", &config.approle_mount),
         ] {
             if let Some(path) = value {
                 check_path(what, path)?;
             }
         }
-        if let Some(ns) = &self.namespace {
+        if let Some(ns) = &config.namespace {
             SecretName::validate(ns).map_err(|e| invalid(format!("namespace: {}", e.problem())))?;
         }
-        if let Some(ns) = &self.vault_namespace {
+        if let Some(ns) = &config.vault_namespace {
             check_path("vault_namespace", ns.trim_end_matches('/'))?;
         }
-        if self.max_attempts == Some(0) {
-            return Err(invalid("max_attempts must be at least 1".into()));
-        }
-        if self.timeout_seconds == Some(0) {
-            return Err(invalid("timeout_seconds must be at least 1".into()));
-        }
-        let method = self.auth_method.unwrap_or(AuthMethod::Token);
+        config.check_bounds()?;
+        let method = config.auth_method();
         let login = match method {
             AuthMethod::Token => {
                 let token = match self.token {
                     Some(token) => token,
                     None => {
-                        let file = self
+                        let file = config
                             .token_file
                             .clone()
                             .or_else(|| self.home.as_ref().map(|h| h.join(".vault-token")))
-                            .filter(|f| self.token_file.is_some() || f.exists())
+                            .filter(|f| config.token_file.is_some() || f.exists())
                             .ok_or_else(|| {
                                 invalid(
                                     "no Vault token: set VAULT_TOKEN (or BAO_TOKEN), set token_file, \
@@ -385,14 +269,14 @@ impl VaultBuilder {
                 Login::Token(token)
             }
             AuthMethod::Approle => {
-                let role_id = self
+                let role_id = config
                     .role_id
                     .clone()
                     .filter(|r| !r.is_empty())
                     .ok_or_else(|| {
                         invalid("auth_method approle needs role_id (or VAULT_ROLE_ID)".into())
                     })?;
-                let secret_id = match (&self.secret_id_file, self.secret_id) {
+                let secret_id = match (&config.secret_id_file, self.secret_id) {
                     (Some(file), _) => read_credential(file, "secret_id_file")?,
                     (None, Some(id)) => id,
                     (None, None) => {
@@ -403,30 +287,42 @@ impl VaultBuilder {
                     }
                 };
                 Login::Approle {
-                    mount: self
-                        .approle_mount
-                        .clone()
-                        .unwrap_or_else(|| "approle".into()),
+                    mount: config.approle_mount(),
                     role_id,
                     secret_id,
                 }
             }
         };
         let config = VaultConfig {
-            url,
-            mount_point: self.mount_point,
-            path_prefix: self.path_prefix,
-            namespace: self.namespace,
-            vault_namespace: self.vault_namespace,
             auth_method: Some(method),
-            token_file: self.token_file,
-            approle_mount: self.approle_mount,
-            role_id: self.role_id,
-            secret_id_file: self.secret_id_file,
-            timeout_seconds: self.timeout_seconds,
-            max_attempts: self.max_attempts,
+            ..config
         };
         Ok(VaultSecretsManager::new(config, login))
+    }
+}
+
+/// Builds Vault managers from components: the component's settings over the
+/// standard variables (`VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, …,
+/// then `BAO_…`); relative credential files are taken from the project folder.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VaultFactory;
+
+impl keystack_secrets_core::BackendFactory for VaultFactory {
+    fn flavor(&self) -> &'static str {
+        FLAVOR
+    }
+
+    fn settings(&self) -> &'static [keystack_secrets_core::settings::SettingSpec] {
+        VaultConfig::SETTINGS
+    }
+
+    fn build(
+        &self,
+        config: &keystack_secrets_core::BackendConfig<'_>,
+    ) -> Result<std::sync::Arc<dyn keystack_secrets_core::SecretsManager>, Error> {
+        let builder =
+            VaultBuilder::from_lookup(config.env).with_settings(config.pairs(), config.base_dir)?;
+        Ok(std::sync::Arc::new(builder.build()?))
     }
 }
 

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
-use keystack_secrets_core::mark::MarkKeys;
-use keystack_secrets_core::retry::retry;
+use keystack_secrets_core::remote::mark::MarkKeys;
+use keystack_secrets_core::remote::retry::retry;
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretSchema, SecretValue, SecretsManager,
@@ -33,7 +33,7 @@ use vaultrs::api::kv2::responses::ReadSecretResponse;
 use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
 use zeroize::Zeroizing;
 
-pub use config::{AuthMethod, VaultBuilder, VaultConfig, VaultConfigKey};
+pub use config::{AuthMethod, VaultBuilder, VaultConfig, VaultConfigKey, VaultFactory};
 use config::{Login, invalid};
 pub use error::VaultError;
 use error::{Failure, classify};
@@ -59,7 +59,7 @@ pub struct VaultSecretsManager {
 impl fmt::Debug for VaultSecretsManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VaultSecretsManager")
-            .field("url", &self.config.url)
+            .field("url", &self.config.url())
             .field("mount", &self.config.mount())
             .field("folder", &self.config.folder())
             .field("login", &self.login)
@@ -87,7 +87,7 @@ impl VaultSecretsManager {
             .get_or_try_init(|| async {
                 let mut settings = VaultClientSettingsBuilder::default();
                 settings
-                    .address(&self.config.url)
+                    .address(self.config.url())
                     .timeout(Some(self.config.timeout()));
                 if let Some(ns) = &self.config.vault_namespace {
                     settings.set_namespace(ns.clone());
@@ -104,7 +104,7 @@ impl VaultSecretsManager {
                 let mut client = VaultClient::new(settings).map_err(|e| {
                     invalid(format!(
                         "cannot set up the client for {}: {e}",
-                        self.config.url
+                        self.config.url()
                     ))
                 })?;
                 if let Login::Approle {
@@ -116,7 +116,7 @@ impl VaultSecretsManager {
                     let auth = retry(self.config.max_attempts(), || async {
                         vaultrs::auth::approle::login(&client, mount, role_id, secret_id.0.as_str())
                             .await
-                            .map_err(|e| login_error(e, &self.config.url, mount))
+                            .map_err(|e| login_error(e, self.config.url(), mount))
                     })
                     .await?;
                     let token = Zeroizing::new(auth.client_token);
@@ -142,7 +142,7 @@ impl VaultSecretsManager {
     }
 
     fn fail(&self, err: vaultrs::error::ClientError, action: &str, path: &str) -> Error {
-        match classify(err, &self.config.url, action, &self.full(path)) {
+        match classify(err, self.config.url(), action, &self.full(path)) {
             Failure::Other(e) => e,
             Failure::NotFound => Error::Backend {
                 backend: FLAVOR,
@@ -156,7 +156,7 @@ impl VaultSecretsManager {
     }
 
     /// One vaultrs call, retried while it fails transiently (see
-    /// `keystack_secrets_core::retry`), keeping 404 and check-and-set
+    /// `keystack_secrets_core::remote::retry`), keeping 404 and check-and-set
     /// mismatches apart.
     async fn call<T, F, Fut>(
         &self,
@@ -171,7 +171,7 @@ impl VaultSecretsManager {
         retry(self.config.max_attempts(), || async {
             match call().await {
                 Ok(value) => Ok(Ok(value)),
-                Err(e) => match classify(e, &self.config.url, action, &self.full(path)) {
+                Err(e) => match classify(e, self.config.url(), action, &self.full(path)) {
                     Failure::Other(e) => Err(e),
                     failure => Ok(Err(failure)),
                 },
@@ -189,6 +189,7 @@ impl VaultSecretsManager {
     async fn read(&self, path: &str) -> Result<Option<ReadSecretResponse>> {
         let client = self.client().await?;
         let mount = self.config.mount();
+        let mount = mount.as_str();
         let read = self
             .call("read", path, || async {
                 let endpoint = ReadSecretRequest::builder()
@@ -255,6 +256,7 @@ impl VaultSecretsManager {
     ) -> Result<bool> {
         let client = self.client().await?;
         let mount = self.config.mount();
+        let mount = mount.as_str();
         let cas = u32::try_from(cas).map_err(|_| Error::Backend {
             backend: FLAVOR,
             source: format!(
@@ -289,6 +291,7 @@ impl VaultSecretsManager {
     async fn mark(&self, path: &str, schema: SecretSchema) -> Result<()> {
         let client = self.client().await?;
         let mount = self.config.mount();
+        let mount = mount.as_str();
         // Vault refuses empty metadata values: without a namespace, the
         // namespace entry is left out (and read as empty).
         let custom = MARKS.map(self.namespace(), schema);
@@ -306,6 +309,7 @@ impl VaultSecretsManager {
     async fn remove(&self, path: &str) -> Result<()> {
         let client = self.client().await?;
         let mount = self.config.mount();
+        let mount = mount.as_str();
         self.call("delete", path, || async {
             vaultrs::kv2::delete_metadata(client, mount, path).await
         })
@@ -318,6 +322,7 @@ impl VaultSecretsManager {
     async fn marked(&self, path: &str) -> Result<Option<bool>> {
         let client = self.client().await?;
         let mount = self.config.mount();
+        let mount = mount.as_str();
         let metadata = self
             .call("read the metadata of", path, || async {
                 vaultrs::kv2::read_metadata(client, mount, path).await
@@ -333,6 +338,7 @@ impl VaultSecretsManager {
     async fn entries(&self) -> Result<Vec<SecretName>> {
         let client = self.client().await?;
         let mount = self.config.mount();
+        let mount = mount.as_str();
         let folder = format!("{}/", self.config.folder());
         let listed = self
             .call("list", &folder, || async {

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use keystack_secrets_core::memory::InMemorySecretsManager;
 use keystack_secrets_core::{Secret, SecretName, SecretsManager, Template};
-use keystack_stack::model::{Component, Stack};
-use keystack_stack::validate::resolve;
+use keystack_stack::resolve;
 use keystack_stack::{AttributeValue, ComponentType, LoadedStack, yaml};
+use keystack_stack::{Component, Stack};
 
 /// A component file just under Keystack's 1 MiB limit: attributes whose
 /// values mix plain text, whole-value references, embedded references and

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use keystack_secrets_core::ReferenceError;
 
 use crate::flavor::ComponentType;
-use crate::validate::ValidationReport;
+use crate::validation::ValidationReport;
 
 /// Everything that can go wrong with stacks and components.
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +178,14 @@ pub enum StackError {
     StackExists {
         /// The name.
         name: String,
+    },
+    /// A stack export cannot be imported as it is (a component that exists
+    /// with another configuration, a component the stack lists but the
+    /// file lacks).
+    #[error("{message}")]
+    ImportConflict {
+        /// What conflicts, and what to do.
+        message: String,
     },
     /// The stack is active.
     #[error("stack '{name}' is the active stack; set another stack active first")]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::flavor::{Catalog, ComponentType};
-use crate::model::{AttributeValue, Component, Stack, check_name};
+use crate::{AttributeValue, Component, Stack, check_name};
 use crate::{StackError, did_you_mean, yaml};
 
 /// The project folder's name.
@@ -237,7 +237,7 @@ impl Project {
         &self,
         component: &Component,
         create: bool,
-    ) -> Result<Vec<crate::model::Warning>, StackError> {
+    ) -> Result<Vec<crate::Warning>, StackError> {
         let warnings = component.check(&self.catalog)?;
         let path = self.component_path(component.component_type, &component.name);
         match (create, path.exists()) {

@@ -4,6 +4,7 @@
 //! (the store is encrypted; the YAML holds references).
 
 use super::{Run, Sandbox};
+use keystack_secrets_core::REDACTED;
 
 const MARKER: &str = "LEAK-MARKER-7f3a9c-never-print-me";
 
@@ -104,9 +105,9 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
         .find(|(what, _)| what.starts_with("run -- sh"))
         .unwrap()
         .1;
-    assert_eq!(masked.stdout, "pw=********\n");
+    assert_eq!(masked.stdout, format!("pw={REDACTED}\n"));
     assert!(
-        masked.stderr.ends_with("\npw=********\n"),
+        masked.stderr.ends_with(&format!("\npw={REDACTED}\n")),
         "{}",
         masked.stderr
     );

@@ -1,6 +1,7 @@
 //! `keystack run`: environment, masking, exit codes; and output plumbing.
 
 use super::Sandbox;
+use keystack_secrets_core::REDACTED;
 
 #[test]
 fn run_passes_environment_and_exit_code() {
@@ -33,8 +34,8 @@ fn secret_values_are_masked_on_both_streams() {
             "echo out:$MLFLOW_TRACKING_PASSWORD; echo err:$MLFLOW_TRACKING_PASSWORD >&2",
         ])
         .ok();
-    assert_eq!(run.stdout, "out:********\n");
-    assert_eq!(run.stderr, "err:********\n");
+    assert_eq!(run.stdout, format!("out:{REDACTED}\n"));
+    assert_eq!(run.stderr, format!("err:{REDACTED}\n"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The user guide's walk-through, end to end.
 
 use super::Sandbox;
+use keystack_secrets_core::REDACTED;
 
 #[test]
 fn zenml_walkthrough_on_the_local_backend() {
@@ -67,7 +68,10 @@ fn zenml_walkthrough_on_the_local_backend() {
     let run = s
         .run(&["run", "--", "sh", "-c", "echo \"$MLFLOW_TRACKING_URI $MLFLOW_TRACKING_USERNAME $MLFLOW_TRACKING_PASSWORD $KEYSTACK_STACK\""])
         .ok();
-    assert_eq!(run.stdout, "http://127.0.0.1:5000 ******** ******** ml\n");
+    assert_eq!(
+        run.stdout,
+        format!("http://127.0.0.1:5000 {REDACTED} {REDACTED} ml\n")
+    );
     let run = s
         .run(&[
             "run",
@@ -94,4 +98,47 @@ fn unknown_validation_level_lists_the_allowed_ones() {
     s.run(&["stack", "validate", "--level", "bogus"])
         .fails(2)
         .err_has("--level \"bogus\"");
+}
+
+#[path = "../../../../xtask/src/walkthrough.rs"]
+#[allow(dead_code)] // `shown` is for the demo's printing
+mod script;
+
+/// The script `cargo xtask demo` runs, step by step with its checks: the
+/// demo cannot drift from what this test proves.
+#[test]
+fn the_demo_script_runs() {
+    // The script starts with `keystack init`.
+    let s = Sandbox::empty();
+    let text = include_str!("walkthrough.script");
+    let lines = script::parse(text).expect("the script parses");
+    let mut steps = 0;
+    for line in lines {
+        let script::Line::Step(step) = line else {
+            continue;
+        };
+        let args: Vec<&str> = step.args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = step
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut run = s.run_env(&args, &env);
+        run = if step.exit == 0 {
+            run.ok()
+        } else {
+            run.fails(step.exit)
+        };
+        for text in &step.stdout_has {
+            run = run.out_has(text);
+        }
+        for text in &step.stdout_lacks {
+            assert!(
+                !run.stdout.contains(text.as_str()),
+                "{args:?} printed {text:?}"
+            );
+        }
+        steps += 1;
+    }
+    assert!(steps >= 10, "the script has its steps");
 }

@@ -302,7 +302,7 @@ fn debug_hides_credentials() {
 
 #[tokio::test]
 async fn an_emulator_that_stops_is_unavailable_and_is_used_again_once_back() {
-    use keystack_secrets_core::conformance::{emulator_var, free_port, start_server};
+    use keystack_secrets_core::testkit::{emulator_var, free_port, start_server};
     let Some(moto) = emulator_var("KEYSTACK_TEST_MOTO", "AWS outage test") else {
         return;
     };

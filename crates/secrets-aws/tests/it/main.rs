@@ -8,15 +8,12 @@ use keystack_secrets_aws::{AwsBuilder, AwsSecretsManager, Credentials};
 
 /// Where the emulator is; `None` skips the emulated tests.
 pub(crate) fn endpoint() -> Option<String> {
-    keystack_secrets_core::conformance::emulator_var(
-        "KEYSTACK_TEST_AWS_ENDPOINT",
-        "AWS emulator suite",
-    )
+    keystack_secrets_core::testkit::emulator_var("KEYSTACK_TEST_AWS_ENDPOINT", "AWS emulator suite")
 }
 
 /// A namespace no other test or run uses.
 pub(crate) fn fresh_namespace() -> String {
-    keystack_secrets_core::conformance::unique_id()
+    keystack_secrets_core::testkit::unique_id()
 }
 
 pub(crate) fn credentials() -> Credentials {

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use keystack_secrets_azure::{AzureBuilder, DeletedSecretAction};
 use keystack_secrets_core::conformance::{
-    foreign_secret_is_refused, free_port, outage_and_recovery, unreachable_is_unavailable,
+    foreign_secret_is_refused, outage_and_recovery, unreachable_is_unavailable,
 };
+use keystack_secrets_core::testkit::free_port;
 use keystack_secrets_core::{Error, Secret, SecretName, SecretsManager};
 
 use super::{builder, fresh, manager, start_server, var, vault_url};

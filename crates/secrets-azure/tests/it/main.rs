@@ -12,7 +12,7 @@ use keystack_secrets_azure::{AzureBuilder, AzureSecretsManager};
 
 /// The test server's vault URL; `None` skips the suite.
 pub(crate) fn vault_url() -> Option<String> {
-    keystack_secrets_core::conformance::emulator_var(
+    keystack_secrets_core::testkit::emulator_var(
         "KEYSTACK_TEST_AZURE_VAULT_URL",
         "Azure Key Vault suite",
     )
@@ -24,7 +24,7 @@ pub(crate) fn var(name: &str) -> String {
 
 /// A namespace no other test or run uses.
 pub(crate) fn fresh() -> String {
-    keystack_secrets_core::conformance::unique_id()
+    keystack_secrets_core::testkit::unique_id()
 }
 
 /// A builder for the test server: its certificate authority trusted, and
@@ -75,7 +75,7 @@ pub(crate) fn start_server(port: u16, extra: &[&str]) -> Server {
         .collect();
     args.extend(["--port".to_owned(), port.to_string()]);
     args.extend(extra.iter().map(|s| (*s).to_owned()));
-    Server(Some(keystack_secrets_core::conformance::start_server(
+    Server(Some(keystack_secrets_core::testkit::start_server(
         &var("KEYSTACK_TEST_KEYVAULT"),
         &args,
         port,

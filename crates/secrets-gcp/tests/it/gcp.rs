@@ -406,7 +406,7 @@ fn configuration_errors_say_what_to_do() {
         GcpBuilder::from_lookup(|v| (v == "CLOUDSDK_CORE_PROJECT").then(|| "ml-123".to_owned()))
             .build()
             .unwrap();
-    assert_eq!(from_env.config().project_id, "ml-123");
+    assert_eq!(from_env.config().project_id.as_deref(), Some("ml-123"));
 }
 
 #[test]
@@ -425,7 +425,7 @@ fn debug_shows_the_project_not_more() {
 
 #[tokio::test]
 async fn an_emulator_that_stops_is_unavailable_and_is_used_again_once_back() {
-    use keystack_secrets_core::conformance::{emulator_var, free_port, start_server};
+    use keystack_secrets_core::testkit::{emulator_var, free_port, start_server};
     let Some(drongo) = emulator_var("KEYSTACK_TEST_DRONGO", "GCP outage test") else {
         return;
     };

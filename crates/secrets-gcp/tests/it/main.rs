@@ -9,16 +9,13 @@ use keystack_secrets_gcp::{GcpBuilder, GcpSecretsManager};
 
 /// The emulator's endpoint; `None` skips the emulated tests.
 pub(crate) fn endpoint() -> Option<String> {
-    keystack_secrets_core::conformance::emulator_var(
-        "KEYSTACK_TEST_GCP_ENDPOINT",
-        "GCP emulator suite",
-    )
+    keystack_secrets_core::testkit::emulator_var("KEYSTACK_TEST_GCP_ENDPOINT", "GCP emulator suite")
 }
 
 /// A project (drongo keeps one state per project) and namespace no other
 /// test or run uses.
 pub(crate) fn fresh() -> String {
-    keystack_secrets_core::conformance::unique_id()
+    keystack_secrets_core::testkit::unique_id()
 }
 
 pub(crate) fn builder(endpoint: &str, project: &str, namespace: Option<&str>) -> GcpBuilder {

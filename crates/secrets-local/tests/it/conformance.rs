@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use keystack_secrets_core::conformance::Fixture;
+use keystack_secrets_core::testkit::Fixture;
 
 async fn fixture() -> Option<Fixture> {
     let dir = tempfile::tempdir().expect("temporary folder");

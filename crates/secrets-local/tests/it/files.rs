@@ -41,7 +41,7 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn open_err(dir: &Path) -> LocalError {
     LocalBuilder::new()
         .with_path(dir)
-        .build()
+        .open()
         .expect_err("open must fail")
 }
 
@@ -90,7 +90,7 @@ async fn wrong_key_is_refused_and_changes_nothing() {
     let err = LocalBuilder::new()
         .with_path(dir.path())
         .with_key(StoreKey::generate().unwrap())
-        .build()
+        .open()
         .expect_err("wrong key");
     assert!(matches!(err, LocalError::WrongKey { .. }), "{err:?}");
     let message = err.to_string();
@@ -181,7 +181,7 @@ async fn corrupted_pages_are_reported_not_masked() {
     }
     fs::write(&path, &bytes).unwrap();
     let before = snapshot(dir.path());
-    let outcome = match LocalBuilder::new().with_path(dir.path()).build() {
+    let outcome = match LocalBuilder::new().with_path(dir.path()).open() {
         Err(e) => Err(Error::from(e)),
         Ok(manager) => manager.list_secret_names().await.map(|_| ()),
     };
@@ -287,14 +287,13 @@ fn config_rejects_unknown_settings() {
 
 #[tokio::test]
 async fn environment_selects_folder_and_key() {
-    use std::ffi::OsString;
     let dir = tempfile::tempdir().unwrap();
     store_with_secrets(dir.path(), 1).await;
     let key_text = fs::read_to_string(dir.path().join(KEY_FILE)).unwrap();
     fs::remove_file(dir.path().join(KEY_FILE)).unwrap();
     let env = |key: Option<&str>| {
-        let path = dir.path().as_os_str().to_owned();
-        let key = key.map(OsString::from);
+        let path = dir.path().display().to_string();
+        let key = key.map(str::to_owned);
         move |name: &str| match name {
             "KEYSTACK_LOCAL_PATH" => Some(path.clone()),
             "KEYSTACK_LOCAL_KEY" => key.clone(),
@@ -302,13 +301,14 @@ async fn environment_selects_folder_and_key() {
         }
     };
     let manager = LocalBuilder::from_lookup(env(Some(&key_text)))
-        .unwrap()
         .build()
         .unwrap();
     assert_eq!(manager.list_secret_names().await.unwrap().len(), 1);
 
     let short = &key_text[..12];
-    let err = LocalBuilder::from_lookup(env(Some(short))).unwrap_err();
+    let err = LocalBuilder::from_lookup(env(Some(short)))
+        .open()
+        .unwrap_err();
     assert!(
         err.to_string()
             .starts_with("KEYSTACK_LOCAL_KEY is not a usable store key"),
@@ -317,9 +317,6 @@ async fn environment_selects_folder_and_key() {
     assert!(!err.to_string().contains(short), "{err}");
 
     // No key in the environment: the (missing) key file is required.
-    let err = LocalBuilder::from_lookup(env(None))
-        .unwrap()
-        .build()
-        .unwrap_err();
+    let err = LocalBuilder::from_lookup(env(None)).open().unwrap_err();
     assert!(matches!(err, LocalError::KeyFileMissing { .. }), "{err:?}");
 }

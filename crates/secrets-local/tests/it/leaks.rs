@@ -72,7 +72,7 @@ async fn nothing_leaks_through_debug_or_errors() {
         LocalBuilder::new()
             .with_path(dir.path())
             .with_key(StoreKey::generate().unwrap())
-            .build()
+            .open()
             .unwrap_err(),
         StoreKey::from_base64(&key_text[..20], "KEYSTACK_LOCAL_KEY").unwrap_err(),
         StoreKey::from_base64(&format!("{key_text}!"), "KEYSTACK_LOCAL_KEY").unwrap_err(),
@@ -85,7 +85,7 @@ async fn nothing_leaks_through_debug_or_errors() {
     refusals.push(
         LocalBuilder::new()
             .with_path(dir.path())
-            .build()
+            .open()
             .unwrap_err(),
     );
     for err in refusals {

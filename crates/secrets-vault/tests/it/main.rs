@@ -8,20 +8,16 @@ use keystack_secrets_vault::{VaultBuilder, VaultSecretsManager};
 
 /// The server and its root token; `None` skips the server tests.
 pub(crate) fn server() -> Option<(String, String)> {
-    let addr = keystack_secrets_core::conformance::emulator_var(
-        "KEYSTACK_TEST_VAULT_ADDR",
-        "OpenBao suite",
-    )?;
-    let token = keystack_secrets_core::conformance::emulator_var(
-        "KEYSTACK_TEST_VAULT_TOKEN",
-        "OpenBao suite",
-    )?;
+    let addr =
+        keystack_secrets_core::testkit::emulator_var("KEYSTACK_TEST_VAULT_ADDR", "OpenBao suite")?;
+    let token =
+        keystack_secrets_core::testkit::emulator_var("KEYSTACK_TEST_VAULT_TOKEN", "OpenBao suite")?;
     Some((addr, token))
 }
 
 /// A namespace no other test or run uses.
 pub(crate) fn fresh_namespace() -> String {
-    keystack_secrets_core::conformance::unique_id()
+    keystack_secrets_core::testkit::unique_id()
 }
 
 fn builder(addr: &str, token: &str, namespace: &str) -> VaultBuilder {

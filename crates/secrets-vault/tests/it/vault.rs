@@ -479,7 +479,7 @@ fn the_environment_is_read_vault_first_then_bao() {
     ]))
     .build()
     .unwrap();
-    assert_eq!(m.config().url, "http://vault:8200");
+    assert_eq!(m.config().url.as_deref(), Some("http://vault:8200"));
     let m = VaultBuilder::from_lookup(env(&[
         ("BAO_ADDR", "http://bao:8200"),
         ("BAO_TOKEN", "bao-token"),
@@ -487,7 +487,7 @@ fn the_environment_is_read_vault_first_then_bao() {
     ]))
     .build()
     .unwrap();
-    assert_eq!(m.config().url, "http://bao:8200");
+    assert_eq!(m.config().url.as_deref(), Some("http://bao:8200"));
     assert_eq!(m.config().vault_namespace.as_deref(), Some("team-a"));
 }
 
@@ -563,7 +563,7 @@ async fn a_sealed_server_is_unavailable_after_max_attempts() {
 
 #[tokio::test]
 async fn a_server_that_stops_is_unavailable_and_is_used_again_once_back() {
-    use keystack_secrets_core::conformance::{emulator_var, free_port, start_server};
+    use keystack_secrets_core::testkit::{emulator_var, free_port, start_server};
     let Some(bao) = emulator_var("KEYSTACK_TEST_BAO", "Vault outage test") else {
         return;
     };

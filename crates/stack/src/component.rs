@@ -1,4 +1,5 @@
-//! Components and stacks as they are stored, one YAML file each.
+//! Components as they are stored, one YAML file each: attributes, their
+//! checks against the flavor, and the references they hold.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -206,27 +207,6 @@ impl Component {
     pub fn flavor<'c>(&self, catalog: &'c Catalog) -> Result<&'c Flavor, StackError> {
         catalog.get(self.component_type, &self.flavor)
     }
-}
-
-/// A stack: at most one component of each type, by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Stack {
-    /// The stack's name.
-    pub name: String,
-    /// Component names, by type.
-    #[serde(default)]
-    pub components: BTreeMap<ComponentType, String>,
-}
-
-/// An exported stack: the stack and every component it uses, in one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StackExport {
-    /// The stack.
-    pub stack: Stack,
-    /// Its components.
-    pub components: Vec<Component>,
 }
 
 #[cfg(test)]

@@ -1,29 +1,21 @@
 //! `keystack run`: validate and resolve a stack, then run a command with the
 //! stack's environment, masking secret values in its output.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::thread;
 
 use keystack_secrets_core::ValidationLevel;
 use keystack_stack::Project;
-use keystack_stack::validate::{concurrency_from_env, resolve_validated, stack_references};
+use keystack_stack::concurrency::concurrency_from_env;
+use keystack_stack::{resolve_validated, stack_references};
 
 use crate::args::RunArgs;
-use crate::commands::{selected_stack, stack_manager, validate_stack};
-use crate::{CliError, exit};
+use crate::context::{named_or_selected_stack, stack_manager, validate_stack};
+use crate::error::{CliError, exit};
+use crate::mask::{MIN_MASKED_LEN, copy_masked};
 
-/// What replaces a secret value in the command's output.
-pub(crate) const MASK: &str = "********";
-/// Values shorter than this are not masked: masking `1` or `ok` everywhere
-/// would garble output without protecting anything.
-pub(crate) const MIN_MASKED_LEN: usize = 3;
-
-pub(crate) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError> {
-    let stack = match &args.stack {
-        Some(name) => project.load_stack(name)?,
-        None => selected_stack(project)?,
-    };
+pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError> {
+    let stack = named_or_selected_stack(project, args.stack.as_deref())?;
     let level = ValidationLevel::from_env().map_err(|e| CliError::usage(e.to_string()))?;
     let (mut manager, validated) = validate_stack(project, &stack, level).await?;
     if manager.is_none() && !stack_references(&stack)?.is_empty() {
@@ -165,50 +157,4 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
         }
     }
     exit::FAILURE
-}
-
-/// Copies `from` to `to` line by line, replacing every mask by [`MASK`].
-fn copy_masked(from: impl Read, mut to: impl Write, masks: &[Vec<u8>]) -> std::io::Result<()> {
-    let mut reader = BufReader::new(from);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            return Ok(());
-        }
-        to.write_all(&mask_line(&line, masks))?;
-        to.flush()?;
-    }
-}
-
-pub(crate) fn mask_line(line: &[u8], masks: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len());
-    let mut i = 0;
-    'scan: while i < line.len() {
-        for mask in masks {
-            if line[i..].starts_with(mask) {
-                out.extend_from_slice(MASK.as_bytes());
-                i += mask.len();
-                continue 'scan;
-            }
-        }
-        out.push(line[i]);
-        i += 1;
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_longest_first_and_everywhere() {
-        let masks = vec![b"abc123".to_vec(), b"abc".to_vec()];
-        let out = mask_line(b"pw=abc123 user=abc x=ab\n", &masks);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "pw=******** user=******** x=ab\n"
-        );
-    }
 }

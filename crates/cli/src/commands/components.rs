@@ -1,0 +1,208 @@
+//! `keystack <component-type> …`: register, list, describe, update and
+//! remove components, and list flavors.
+
+use std::collections::BTreeMap;
+
+use keystack_stack::{AttributeType, AttributeValue, Component, ComponentType, Project};
+use serde_json::json;
+
+use crate::args::{ComponentCommand, FlavorCommand, Format};
+use crate::context::{print_warnings, selected_stack, status};
+use crate::error::CliError;
+use crate::output;
+use crate::pairs::{parse_pairs, take_option};
+
+/// Turns `--ATTRIBUTE=VALUE` arguments into typed attribute values.
+fn attributes(
+    project: &Project,
+    component_type: ComponentType,
+    flavor: &str,
+    args: &[String],
+) -> Result<BTreeMap<String, AttributeValue>, CliError> {
+    let flavor = project.catalog().get(component_type, flavor)?;
+    let mut out = BTreeMap::new();
+    for (name, value) in parse_pairs(args)? {
+        let text = value.to_string();
+        let typed = match flavor.attribute(&name).map(|a| a.kind) {
+            Some(AttributeType::Integer) => text
+                .parse()
+                .map_or(AttributeValue::Text(text.clone()), AttributeValue::Integer),
+            Some(AttributeType::Boolean) => text
+                .parse()
+                .map_or(AttributeValue::Text(text.clone()), AttributeValue::Boolean),
+            _ => AttributeValue::Text(text),
+        };
+        out.insert(name, typed);
+    }
+    Ok(out)
+}
+
+/// An attribute as shown: plain values of sensitive attributes are masked.
+fn shown_attribute(
+    project: &Project,
+    component: &Component,
+    name: &str,
+    value: &AttributeValue,
+) -> String {
+    let text = value.as_text();
+    let sensitive = component
+        .flavor(project.catalog())
+        .ok()
+        .and_then(|f| f.attribute(name))
+        .is_some_and(|a| a.sensitive);
+    let is_reference =
+        keystack_secrets_core::Template::parse(&text).is_ok_and(|t| t.has_references());
+    if sensitive && !is_reference {
+        keystack_secrets_core::REDACTED.to_owned()
+    } else {
+        text
+    }
+}
+
+pub(super) fn component_command(
+    project: &Project,
+    component_type: ComponentType,
+    command: ComponentCommand,
+) -> Result<u8, CliError> {
+    match command {
+        ComponentCommand::Register {
+            name,
+            flavor,
+            attributes: mut args,
+        } => {
+            let flavor = take_option(&mut args, "flavor", Some("-f"))?
+                .pop()
+                .or(flavor)
+                .ok_or_else(|| {
+                    CliError::usage(format!(
+                        "{0} register needs --flavor; see `keystack {0} flavor list`",
+                        component_type.cli_name()
+                    ))
+                })?;
+            let component = Component {
+                component_type,
+                name,
+                attributes: attributes(project, component_type, &flavor, &args)?,
+                flavor,
+            };
+            let warnings = project.save_component(&component, true)?;
+            print_warnings(&warnings);
+            status(&format!(
+                "Registered {component_type} '{}' (flavor {}).",
+                component.name, component.flavor
+            ));
+        }
+        ComponentCommand::List { output } => {
+            let active = selected_stack(project).ok();
+            let components = project.components(component_type)?;
+            let rows: Vec<Vec<String>> = components
+                .iter()
+                .map(|c| {
+                    let in_active = active
+                        .as_ref()
+                        .and_then(|s| s.component(component_type))
+                        .is_some_and(|a| a.name == c.name);
+                    vec![
+                        if in_active { "*".into() } else { String::new() },
+                        c.name.clone(),
+                        c.flavor.clone(),
+                    ]
+                })
+                .collect();
+            let data: Vec<_> = components
+                .iter()
+                .map(|c| json!({"name": c.name, "flavor": c.flavor}))
+                .collect();
+            output::print(output.output, &["ACTIVE", "NAME", "FLAVOR"], &rows, &data)?;
+        }
+        ComponentCommand::Describe { name, output } => {
+            let component = project.component(component_type, &name)?;
+            let shown: BTreeMap<&str, String> = component
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.as_str(), shown_attribute(project, &component, k, v)))
+                .collect();
+            if output.output == Format::Table {
+                output::line(&format!(
+                    "{component_type} '{}' (flavor {})",
+                    component.name, component.flavor
+                ))?;
+                let rows: Vec<Vec<String>> = shown
+                    .iter()
+                    .map(|(k, v)| vec![(*k).to_owned(), v.clone()])
+                    .collect();
+                output::table(&["ATTRIBUTE", "VALUE"], &rows)?;
+            } else {
+                let data = json!({"type": component_type.as_str(), "name": component.name, "flavor": component.flavor, "attributes": shown});
+                output::print(output.output, &[], &[], &data)?;
+            }
+        }
+        ComponentCommand::Update {
+            name,
+            mut remove,
+            attributes: mut args,
+        } => {
+            remove.extend(take_option(&mut args, "remove-attribute", None)?);
+            let mut component = project.component(component_type, &name)?;
+            for attribute in &remove {
+                if component.attributes.remove(attribute).is_none() {
+                    return Err(CliError::usage(format!(
+                        "{component_type} '{name}' has no attribute '{attribute}' to remove"
+                    )));
+                }
+            }
+            component.attributes.extend(attributes(
+                project,
+                component_type,
+                &component.flavor,
+                &args,
+            )?);
+            let warnings = project.save_component(&component, false)?;
+            print_warnings(&warnings);
+            status(&format!("Updated {component_type} '{name}'."));
+        }
+        ComponentCommand::Remove { name } => {
+            project.remove_component(component_type, &name)?;
+            status(&format!("Removed {component_type} '{name}'."));
+        }
+        ComponentCommand::Flavor {
+            command: FlavorCommand::List { output },
+        } => {
+            let flavors: Vec<_> = project.catalog().of_type(component_type).collect();
+            let rows: Vec<Vec<String>> = flavors
+                .iter()
+                .map(|f| {
+                    let attributes = f
+                        .attributes
+                        .iter()
+                        .map(|a| {
+                            format!(
+                                "{}{}{}",
+                                a.name,
+                                if a.required { "*" } else { "" },
+                                if a.sensitive { " (sensitive)" } else { "" }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    vec![
+                        f.name.clone(),
+                        if f.local {
+                            "local".into()
+                        } else {
+                            "remote".into()
+                        },
+                        attributes,
+                    ]
+                })
+                .collect();
+            output::print(
+                output.output,
+                &["FLAVOR", "RUNS", "ATTRIBUTES (* required)"],
+                &rows,
+                &flavors,
+            )?;
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,243 @@
+//! `keystack secrets-manager secret …`: the secrets in the stack's manager.
+
+use std::collections::BTreeMap;
+
+use keystack_secrets_core::{
+    Secret, SecretKey, SecretName, SecretPatch, SecretSchema, SecretValue,
+};
+use keystack_stack::ComponentType;
+use zeroize::Zeroizing;
+
+use crate::args::{SecretCommand, SecretFormat};
+use crate::context::{project, selected_stack, stack_manager, status};
+use crate::error::CliError;
+use crate::pairs::{expand_value, parse_pairs, take_flag, take_option};
+use crate::{output, prompt};
+
+fn secret_name(name: &str) -> Result<SecretName, CliError> {
+    SecretName::new(name).map_err(|e| CliError::usage(e.to_string()))
+}
+
+pub(super) fn secret_key(key: &str) -> Result<SecretKey, CliError> {
+    SecretKey::new(key).map_err(|e| CliError::usage(e.to_string()))
+}
+
+/// The variable that silences [`warn_about_command_line_values`] (for
+/// scripts that knowingly pass values, e.g. from CI variables).
+pub(crate) const NO_ARGV_WARNING_ENV: &str = "KEYSTACK_NO_ARGV_WARNING";
+
+/// Says, naming the keys and never the values, that values given as
+/// arguments can be read by other users of the machine while the command
+/// runs (`ps`, `/proc/PID/cmdline`) and stay in shell history. Printed after
+/// the command succeeded, so that a failure's first line is its error.
+fn warn_about_command_line_values(keys: &[String]) {
+    if keys.is_empty() || std::env::var_os(NO_ARGV_WARNING_ENV).is_some_and(|v| !v.is_empty()) {
+        return;
+    }
+    status(&format!(
+        "warning: the value of {} was given on the command line, where other users of this machine \
+         can read it while keystack runs (`ps`) and your shell history keeps it; prefer -i (asks without \
+         echo), --KEY=@file or --KEY=@- (reads standard input). Set {NO_ARGV_WARNING_ENV}=1 to silence this.",
+        keys.join(", ")
+    ));
+}
+
+/// Reads `--KEY=VALUE` pairs (with the `@` syntax) and, with `interactive`,
+/// asks for more on the terminal.
+/// Also returns the `--KEY` options whose values were written in the
+/// arguments, for [`warn_about_command_line_values`] once the command is done.
+fn collect_values(
+    pairs: &[String],
+    interactive: bool,
+    command: &str,
+) -> Result<(BTreeMap<SecretKey, SecretValue>, Vec<String>), CliError> {
+    let mut values = BTreeMap::new();
+    let mut on_command_line = Vec::new();
+    for (key, value) in parse_pairs(pairs)? {
+        let parsed = secret_key(&key)?;
+        if !value.is_empty() && (!value.starts_with('@') || value.starts_with("@@")) {
+            on_command_line.push(format!("--{key}"));
+        }
+        let value = expand_value(&key, value)?;
+        values.insert(parsed, SecretValue::new(value.as_str()));
+    }
+    if interactive {
+        prompt::require_terminal(
+            command,
+            "give the values as --KEY=VALUE (or --KEY=@file, --KEY=@-)",
+        )?;
+        status("Enter keys and values; an empty key ends. Values are not shown.");
+        loop {
+            let key = prompt::ask("Key: ")?;
+            if key.is_empty() {
+                break;
+            }
+            let key = match SecretKey::new(&key) {
+                Ok(key) => key,
+                Err(e) => {
+                    status(&format!("{e}; try again"));
+                    continue;
+                }
+            };
+            let value: Zeroizing<String> = prompt::ask_hidden(&format!("Value for '{key}': "))?;
+            values.insert(key, SecretValue::new(value.as_str()));
+        }
+    }
+    Ok((values, on_command_line))
+}
+
+pub(super) fn key_list<'a>(keys: impl Iterator<Item = &'a SecretKey>) -> String {
+    keys.map(SecretKey::as_str).collect::<Vec<_>>().join(", ")
+}
+
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliError> {
+    let project = project()?;
+    let stack = selected_stack(&project)?;
+    let manager = stack_manager(&project, &stack)?;
+    match command {
+        SecretCommand::Register {
+            name,
+            mut interactive,
+            mut schema,
+            mut pairs,
+        } => {
+            interactive |= take_flag(&mut pairs, "interactive", Some("-i"));
+            if let Some(last) = take_option(&mut pairs, "schema", None)?.pop() {
+                schema = last;
+            }
+            let name = secret_name(&name)?;
+            let schema: SecretSchema = schema
+                .parse()
+                .map_err(|e: keystack_secrets_core::SchemaError| CliError::usage(e.to_string()))?;
+            let (values, visible) = collect_values(&pairs, interactive, "secret register -i")?;
+            if values.is_empty() {
+                return Err(CliError::usage(
+                    "a secret needs at least one key-value pair: give --KEY=VALUE, or -i to enter them".to_owned(),
+                ));
+            }
+            let secret = Secret::new(name.clone(), schema, values)
+                .map_err(|problem| keystack_secrets_core::Error::InvalidSecret { name, problem })?;
+            manager.register_secret(&secret).await?;
+            status(&format!(
+                "Registered secret '{}' ({} schema) with key(s) {}.",
+                secret.name(),
+                secret.schema(),
+                key_list(secret.keys())
+            ));
+            warn_about_command_line_values(&visible);
+        }
+        SecretCommand::Get { name, key, output } => {
+            let secret = manager.get_secret(&secret_name(&name)?).await?;
+            if let Some(key) = key {
+                let key = secret_key(&key)?;
+                let value = secret.get(key.as_str()).ok_or_else(|| {
+                    keystack_secrets_core::Error::KeyNotFound {
+                        name: secret.name().clone(),
+                        key,
+                    }
+                })?;
+                output::line(value.expose())?;
+                return Ok(0);
+            }
+            let plain: BTreeMap<&str, &str> = secret
+                .values()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.expose()))
+                .collect();
+            match output {
+                SecretFormat::Table => {
+                    let rows: Vec<Vec<String>> = plain
+                        .iter()
+                        .map(|(k, v)| vec![(*k).to_owned(), (*v).to_owned()])
+                        .collect();
+                    output::table(&["KEY", "VALUE"], &rows)?;
+                }
+                SecretFormat::Json => output::json(&plain)?,
+                SecretFormat::Yaml => output::yaml(&plain)?,
+                SecretFormat::Env => {
+                    for (k, v) in &plain {
+                        output::line(&format!("{k}={}", shell_quote(v)))?;
+                    }
+                }
+            }
+        }
+        SecretCommand::List { output } => {
+            let names = manager.list_secret_names().await?;
+            let rows: Vec<Vec<String>> = names.iter().map(|n| vec![n.to_string()]).collect();
+            let data: Vec<&str> = names.iter().map(SecretName::as_str).collect();
+            output::print(output.output, &["NAME"], &rows, &data)?;
+        }
+        SecretCommand::Update {
+            name,
+            mut interactive,
+            mut remove,
+            mut pairs,
+        } => {
+            interactive |= take_flag(&mut pairs, "interactive", Some("-i"));
+            remove.extend(take_option(&mut pairs, "remove-key", None)?);
+            let name = secret_name(&name)?;
+            let (values, visible) = collect_values(&pairs, interactive, "secret update -i")?;
+            let mut patch = SecretPatch::new();
+            for (key, value) in values {
+                patch = patch.set(key, value);
+            }
+            for key in &remove {
+                patch = patch.remove(secret_key(key)?);
+            }
+            if patch.is_empty() {
+                return Err(CliError::usage(
+                    "nothing to update: give --KEY=VALUE, --remove-key KEY, or -i".to_owned(),
+                ));
+            }
+            manager.update_secret(&name, &patch).await?;
+            status(&format!(
+                "Updated secret '{name}': set {}; removed {}.",
+                if patch.sets().is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    key_list(patch.sets().keys())
+                },
+                if patch.removals().is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    key_list(patch.removals().iter())
+                },
+            ));
+            warn_about_command_line_values(&visible);
+        }
+        SecretCommand::Delete { name, yes } => {
+            let name = secret_name(&name)?;
+            if !yes {
+                prompt::require_terminal("secret delete", "pass -y to delete without asking")?;
+                if !prompt::confirm(&format!("Delete secret '{name}'?"))? {
+                    status("Nothing deleted.");
+                    return Ok(0);
+                }
+            }
+            manager.delete_secret(&name).await?;
+            status(&format!("Deleted secret '{name}'."));
+        }
+        SecretCommand::DeleteAll { yes } => {
+            if !yes {
+                prompt::require_terminal("secret delete-all", "pass -y to delete without asking")?;
+                let count = manager.list_secret_names().await?.len();
+                if !prompt::confirm(&format!(
+                    "Delete all {count} secret(s) of secrets manager '{}'?",
+                    stack
+                        .component(ComponentType::SecretsManager)
+                        .map_or("", |c| c.name.as_str())
+                ))? {
+                    status("Nothing deleted.");
+                    return Ok(0);
+                }
+            }
+            let count = manager.delete_all_secrets().await?;
+            status(&format!("Deleted {count} secret(s)."));
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,268 @@
+//! `keystack stack …`: register, list, describe, set, update, delete,
+//! validate, export and import stacks, and register the secrets they need.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use keystack_secrets_core::{Secret, SecretPatch, SecretSchema, SecretValue};
+use keystack_stack::concurrency::concurrency_from_env;
+use keystack_stack::{
+    ComponentType, LoadedStack, PlannedSecret, Project, Stack, StackError, StackExport,
+    plan_register_secrets, stack_references,
+};
+
+use super::secrets::key_list;
+use crate::args::{Format, StackCommand, StackComponents};
+use crate::context::{
+    named_or_selected_stack, print_warnings, project, stack_manager, status, validate_stack,
+    validation_level,
+};
+use crate::error::{CliError, with_causes};
+use crate::{output, prompt};
+
+fn stack_components(components: StackComponents) -> Vec<(ComponentType, String)> {
+    [
+        (ComponentType::Orchestrator, components.orchestrator),
+        (ComponentType::ArtifactStore, components.artifact_store),
+        (ComponentType::SecretsManager, components.secrets_manager),
+        (
+            ComponentType::ExperimentTracker,
+            components.experiment_tracker,
+        ),
+        (
+            ComponentType::ContainerRegistry,
+            components.container_registry,
+        ),
+        (ComponentType::ModelDeployer, components.model_deployer),
+        (ComponentType::StepOperator, components.step_operator),
+        (ComponentType::Alerter, components.alerter),
+    ]
+    .into_iter()
+    .filter_map(|(t, name)| name.map(|n| (t, n)))
+    .collect()
+}
+
+pub(super) async fn stack_command(command: StackCommand) -> Result<u8, CliError> {
+    let project = project()?;
+    match command {
+        StackCommand::Register {
+            name,
+            components,
+            set,
+        } => {
+            let stack = Stack {
+                name,
+                components: stack_components(components).into_iter().collect(),
+            };
+            project.save_stack(&stack, true)?;
+            if set {
+                project.set_active_stack(&stack.name)?;
+            }
+            status(&format!(
+                "Registered stack '{}'{}.",
+                stack.name,
+                if set { " and made it active" } else { "" }
+            ));
+        }
+        StackCommand::List { output } => {
+            let active = project.active_stack_name()?;
+            let stacks = project.stacks()?;
+            let rows: Vec<Vec<String>> = stacks
+                .iter()
+                .map(|s| {
+                    let mut row = vec![
+                        if active.as_deref() == Some(s.name.as_str()) {
+                            "*".into()
+                        } else {
+                            String::new()
+                        },
+                        s.name.clone(),
+                    ];
+                    row.extend(
+                        ComponentType::ALL
+                            .iter()
+                            .map(|t| s.components.get(t).cloned().unwrap_or_default()),
+                    );
+                    row
+                })
+                .collect();
+            let mut headers = vec!["ACTIVE", "NAME"];
+            headers.extend(ComponentType::ALL.iter().map(|t| t.as_str()));
+            output::print(output.output, &headers, &rows, &stacks)?;
+        }
+        StackCommand::Describe { name, output } => {
+            let stack = named_or_selected_stack(&project, name.as_deref())?;
+            let rows: Vec<Vec<String>> = stack
+                .components
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.component_type.to_string(),
+                        c.name.clone(),
+                        c.flavor.clone(),
+                    ]
+                })
+                .collect();
+            if output.output == Format::Table {
+                let active =
+                    project.active_stack_name()?.as_deref() == Some(stack.stack.name.as_str());
+                output::line(&format!(
+                    "stack '{}'{}",
+                    stack.stack.name,
+                    if active { " (active)" } else { "" }
+                ))?;
+                output::table(&["COMPONENT TYPE", "NAME", "FLAVOR"], &rows)?;
+            } else {
+                output::print(output.output, &[], &[], &stack.stack)?;
+            }
+        }
+        StackCommand::Set { name } => {
+            project.set_active_stack(&name)?;
+            status(&format!("Active stack: '{name}'."));
+        }
+        StackCommand::Update {
+            name,
+            components,
+            remove,
+        } => {
+            let mut stack = project.stack(&name)?;
+            for t in &remove {
+                let t: ComponentType = t.parse()?;
+                if stack.components.remove(&t).is_none() {
+                    return Err(CliError::usage(format!(
+                        "stack '{name}' has no {t} to remove"
+                    )));
+                }
+            }
+            stack.components.extend(stack_components(components));
+            project.save_stack(&stack, false)?;
+            status(&format!("Updated stack '{name}'."));
+        }
+        StackCommand::Delete { name } => {
+            project.delete_stack(&name)?;
+            status(&format!(
+                "Deleted stack '{name}' (its components are kept)."
+            ));
+        }
+        StackCommand::Validate { name, level } => {
+            let level = validation_level(level)?;
+            let stack = named_or_selected_stack(&project, name.as_deref())?;
+            validate_stack(&project, &stack, level).await?;
+            let references = stack_references(&stack)?;
+            let secrets: BTreeSet<_> = references.iter().map(|r| &r.reference.name).collect();
+            status(&format!(
+                "Stack '{}' is valid (level {level}; {} reference(s) to {} secret(s)).",
+                stack.stack.name,
+                references.len(),
+                secrets.len()
+            ));
+        }
+        StackCommand::Export { name, file } => {
+            let stack = project.load_stack(&name)?;
+            let export = StackExport {
+                stack: stack.stack,
+                components: stack.components,
+            };
+            keystack_stack::project::write_atomic(
+                &file,
+                &keystack_stack::yaml::to_string(&export),
+            )?;
+            status(&format!("Exported stack '{name}' to {}.", file.display()));
+        }
+        StackCommand::Import { file, name } => import(&project, &file, name)?,
+        StackCommand::RegisterSecrets {
+            name,
+            skip_existing,
+        } => {
+            let stack = named_or_selected_stack(&project, name.as_deref())?;
+            register_secrets(&project, &stack, skip_existing).await?;
+        }
+    }
+    Ok(0)
+}
+
+fn import(project: &Project, file: &std::path::Path, name: Option<String>) -> Result<(), CliError> {
+    // A file the user names that cannot be read is bad input (exit 2).
+    let text = keystack_stack::yaml::read_file(file).map_err(|e| match e {
+        StackError::Io { .. } => CliError::input(with_causes(&e)),
+        other => other.into(),
+    })?;
+    let mut export: StackExport = keystack_stack::yaml::parse(&text, file)?;
+    if let Some(name) = name {
+        export.stack.name = name;
+    }
+    print_warnings(&project.import(&export, file)?);
+    status(&format!(
+        "Imported stack '{}' with {} component(s).",
+        export.stack.name,
+        export.components.len()
+    ));
+    Ok(())
+}
+
+async fn register_secrets(
+    project: &Project,
+    stack: &LoadedStack,
+    skip_existing: bool,
+) -> Result<(), CliError> {
+    let references = stack_references(stack)?;
+    if references.is_empty() {
+        status(&format!(
+            "Stack '{}' refers to no secrets; nothing to register.",
+            stack.stack.name
+        ));
+        return Ok(());
+    }
+    let manager = stack_manager(project, stack)?;
+    let plan = plan_register_secrets(
+        stack,
+        manager.as_ref(),
+        skip_existing,
+        concurrency_from_env()?,
+    )
+    .await?;
+    if plan.is_empty() {
+        status(&format!(
+            "Every secret and key stack '{}' refers to exists.",
+            stack.stack.name
+        ));
+        return Ok(());
+    }
+    prompt::require_terminal(
+        "stack register-secrets",
+        "register the secrets with `keystack secrets-manager secret register NAME --KEY=VALUE`",
+    )?;
+    for PlannedSecret { name, create, keys } in plan {
+        status(&format!(
+            "{} '{name}': enter {} (not shown).",
+            if create { "New secret" } else { "Secret" },
+            if create {
+                "its values".to_owned()
+            } else {
+                format!("the missing key(s) {}", key_list(keys.iter()))
+            }
+        ));
+        let mut values = BTreeMap::new();
+        for key in keys {
+            let value = prompt::ask_hidden(&format!("{name}.{key}: "))?;
+            values.insert(key, SecretValue::new(value.as_str()));
+        }
+        if create {
+            let secret =
+                Secret::new(name.clone(), SecretSchema::Arbitrary, values).map_err(|problem| {
+                    keystack_secrets_core::Error::InvalidSecret {
+                        name: name.clone(),
+                        problem,
+                    }
+                })?;
+            manager.register_secret(&secret).await?;
+            status(&format!("Registered secret '{name}'."));
+        } else {
+            let patch = values
+                .into_iter()
+                .fold(SecretPatch::new(), |p, (k, v)| p.set(k, v));
+            manager.update_secret(&name, &patch).await?;
+            status(&format!("Updated secret '{name}'."));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! How a program finds its backends: each backend crate implements
+//! [`BackendFactory`], and whoever builds managers from configuration (the
+//! stack layer) holds a list of factories keyed by flavor. Core knows no
+//! stacks: a factory gets the component's settings as text.
+
+use std::fmt::Debug;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::settings::SettingSpec;
+use crate::{Result, SecretsManager};
+
+/// What a backend is given to build a manager from a component.
+pub struct BackendConfig<'a> {
+    /// The component's name.
+    pub component: &'a str,
+    /// The component's settings: name and value as text.
+    pub settings: Vec<(&'a str, String)>,
+    /// The folder relative paths are taken from (the project's).
+    pub base_dir: &'a Path,
+    /// Where a backend that keeps data on this machine keeps it by default.
+    pub data_dir: &'a Path,
+    /// The environment the backend may read its fallbacks from.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Debug for BackendConfig<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Settings hold no credentials, but the environment may: not shown.
+        f.debug_struct("BackendConfig")
+            .field("component", &self.component)
+            .field("settings", &self.settings)
+            .field("base_dir", &self.base_dir)
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BackendConfig<'_> {
+    /// The settings as `(name, value)` pairs of text.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.settings.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+}
+
+/// Builds the managers of one flavor. Object-safe; each backend crate
+/// exports one (e.g. `keystack_secrets_aws::AwsFactory`).
+pub trait BackendFactory: Debug + Send + Sync + 'static {
+    /// The flavor it builds (`aws`, `local`, …).
+    fn flavor(&self) -> &'static str;
+
+    /// Every setting the flavor takes, as declared by the backend.
+    fn settings(&self) -> &'static [SettingSpec];
+
+    /// Builds a manager from a component's configuration. Nothing is
+    /// contacted: remote clients are set up on first use.
+    fn build(&self, config: &BackendConfig<'_>) -> Result<Arc<dyn SecretsManager>>;
+}

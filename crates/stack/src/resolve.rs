@@ -1,0 +1,150 @@
+//! Resolution: a stack's components with every reference replaced by its
+//! value, and the environment a command run on the stack gets.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use keystack_secrets_core::{Error, SecretName, SecretValue, SecretsManager, Template};
+
+use crate::StackError;
+use crate::component::AttributeValue;
+use crate::fetch::{fetch_named, stack_references};
+use crate::flavor::{Catalog, ComponentType};
+use crate::project::LoadedStack;
+use crate::validation::Validated;
+
+/// A component with every reference replaced by its value.
+#[derive(Debug, Clone)]
+pub struct ResolvedComponent {
+    /// The component's type.
+    pub component_type: ComponentType,
+    /// Its name.
+    pub name: String,
+    /// Its flavor.
+    pub flavor: String,
+    /// Its attributes, resolved (redacted in `Debug`).
+    pub attributes: BTreeMap<String, SecretValue>,
+}
+
+/// A stack with every reference resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedStack {
+    /// The stack's name.
+    pub name: String,
+    /// Its components.
+    pub components: Vec<ResolvedComponent>,
+    /// The values that came from secrets, for masking output.
+    pub secret_values: Vec<SecretValue>,
+}
+
+impl ResolvedStack {
+    /// The environment a command run on this stack gets: each attribute with
+    /// an `env` mapping (set, or defaulted), plus `KEYSTACK_STACK`.
+    pub fn environment(&self, catalog: &Catalog) -> Vec<(String, SecretValue)> {
+        let mut env = vec![(
+            crate::project::STACK_ENV.to_owned(),
+            SecretValue::new(self.name.clone()),
+        )];
+        for component in &self.components {
+            let Ok(flavor) = catalog.get(component.component_type, &component.flavor) else {
+                continue;
+            };
+            for spec in &flavor.attributes {
+                let Some(var) = &spec.env else { continue };
+                let value = component
+                    .attributes
+                    .get(&spec.name)
+                    .cloned()
+                    .or_else(|| spec.default.clone().map(SecretValue::new));
+                if let Some(value) = value {
+                    env.push((var.clone(), value));
+                }
+            }
+        }
+        env
+    }
+}
+
+/// Replaces every reference of the stack by its value, fetching each
+/// distinct secret once. Run [`validate`] first for a full report (and use
+/// [`resolve_validated`] to reuse what it fetched); this stops at the first
+/// missing secret or key.
+pub async fn resolve(
+    stack: &LoadedStack,
+    manager: Option<&dyn SecretsManager>,
+    concurrency: usize,
+) -> Result<ResolvedStack, StackError> {
+    resolve_validated(stack, manager, Validated::default(), concurrency).await
+}
+
+/// [`resolve`] after [`validate`]: the secrets validation already fetched
+/// are used as they are, and only the others are fetched.
+pub async fn resolve_validated(
+    stack: &LoadedStack,
+    manager: Option<&dyn SecretsManager>,
+    validated: Validated,
+    concurrency: usize,
+) -> Result<ResolvedStack, StackError> {
+    let references = stack_references(stack)?;
+    let mut secrets = validated.fetched;
+    let missing: BTreeSet<&SecretName> = references
+        .iter()
+        .map(|f| &f.reference.name)
+        .filter(|name| !secrets.contains_key(*name))
+        .collect();
+    match manager {
+        Some(manager) if !missing.is_empty() => {
+            let fetched = fetch_named(missing, manager, concurrency).await?;
+            secrets.extend(fetched);
+        }
+        None if !missing.is_empty() => {
+            return Err(StackError::NoSecretsManager {
+                stack: stack.stack.name.clone(),
+            });
+        }
+        _ => {}
+    }
+    let mut secret_values = Vec::new();
+    let mut components = Vec::new();
+    for component in &stack.components {
+        let mut attributes = BTreeMap::new();
+        for (name, value) in &component.attributes {
+            let resolved = match value {
+                AttributeValue::Text(text) => {
+                    let template =
+                        Template::parse(text).map_err(|source| StackError::Reference {
+                            component_type: component.component_type,
+                            component: component.name.clone(),
+                            attribute: name.clone(),
+                            source,
+                        })?;
+                    template.render(|r| {
+                        let secret = secrets.get(&r.name).ok_or_else(|| Error::NotFound {
+                            name: r.name.clone(),
+                        })?;
+                        let value = secret.get(r.key.as_str()).cloned().ok_or_else(|| {
+                            Error::KeyNotFound {
+                                name: r.name.clone(),
+                                key: r.key.clone(),
+                            }
+                        })?;
+                        secret_values.push(value.clone());
+                        Ok::<_, Error>(value)
+                    })?
+                }
+                other => SecretValue::new(other.as_text()),
+            };
+            attributes.insert(name.clone(), resolved);
+        }
+        components.push(ResolvedComponent {
+            component_type: component.component_type,
+            name: component.name.clone(),
+            flavor: component.flavor.clone(),
+            attributes,
+        });
+    }
+    Ok(ResolvedStack {
+        name: stack.stack.name.clone(),
+        components,
+        secret_values,
+    })
+}

@@ -1,0 +1,198 @@
+//! Pre-run validation of a stack: every component against its flavor, the
+//! pairing of secrets manager and orchestrator, and, at the validation
+//! level, that every referenced secret (and key) exists.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use keystack_secrets_core::{Secret, SecretName, SecretsManager, ValidationLevel};
+
+use crate::StackError;
+use crate::component::FoundReference;
+use crate::fetch::fetch_secrets;
+use crate::flavor::{Catalog, ComponentType};
+use crate::project::LoadedStack;
+
+/// What validation fetched, so that resolution does not fetch it again:
+/// after `SECRET_AND_KEY_EXISTS` validation, `run` costs no further call.
+#[derive(Debug, Default)]
+pub struct Validated {
+    pub(crate) fetched: BTreeMap<SecretName, Secret>,
+}
+
+impl Validated {
+    /// The secrets validation read (redacted in `Debug`).
+    pub fn fetched(&self) -> &BTreeMap<SecretName, Secret> {
+        &self.fetched
+    }
+}
+
+/// One problem found by validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: `stack 's' / experiment_tracker 'mlflow' / attribute 'x'`.
+    pub location: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// Every problem validation found, reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationReport {
+    /// The stack.
+    pub stack: String,
+    /// The problems, in component and attribute order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ValidationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "stack '{}' failed validation with {} problem(s):",
+            self.stack,
+            self.problems.len()
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n  - {}: {}", problem.location, problem.message)?;
+        }
+        Ok(())
+    }
+}
+
+fn location(stack: &str, found: &FoundReference) -> String {
+    format!(
+        "stack '{stack}' / {} '{}' / attribute '{}'",
+        found.component_type, found.component, found.attribute
+    )
+}
+
+/// Checks that the stack can run: every component fits its flavor; a local
+/// secrets manager is not paired with a remote orchestrator; references have
+/// a secrets manager to come from; and, at `level`, the referenced secrets
+/// (and keys) exist. All problems are reported together.
+pub async fn validate(
+    stack: &LoadedStack,
+    catalog: &Catalog,
+    manager: Option<&dyn SecretsManager>,
+    level: ValidationLevel,
+    concurrency: usize,
+) -> Result<Validated, StackError> {
+    let name = &stack.stack.name;
+    let mut problems = Vec::new();
+    for component in &stack.components {
+        if let Err(e) = component.check(catalog) {
+            problems.push(Problem {
+                location: format!(
+                    "stack '{name}' / {} '{}'",
+                    component.component_type, component.name
+                ),
+                message: e.to_string(),
+            });
+        }
+    }
+    // A component whose references do not parse was reported just above;
+    // the secrets of the others are still checked, so one run shows all.
+    let references: Vec<FoundReference> = stack
+        .components
+        .iter()
+        .filter_map(|c| c.references().ok())
+        .flatten()
+        .collect();
+    let secrets_manager = stack.component(ComponentType::SecretsManager);
+    let orchestrator = stack.component(ComponentType::Orchestrator);
+    if let (Some(sm), Some(orch)) = (secrets_manager, orchestrator) {
+        let sm_local = sm.flavor(catalog).is_ok_and(|f| f.local);
+        let orch_remote = orch.flavor(catalog).is_ok_and(|f| !f.local);
+        if sm_local && orch_remote {
+            problems.push(Problem {
+                location: format!("stack '{name}'"),
+                message: format!(
+                    "secrets manager '{}' is local to this machine but orchestrator '{}' ({}) runs elsewhere, \
+                     where the secrets cannot be read; use a cloud secrets manager (aws, gcp, azure, vault) \
+                     or a local orchestrator",
+                    sm.name, orch.name, orch.flavor
+                ),
+            });
+        }
+    }
+    if !references.is_empty() && secrets_manager.is_none() {
+        problems.push(Problem {
+            location: format!("stack '{name}'"),
+            message: format!(
+                "{} attribute(s) refer to secrets but the stack has no secrets manager; \
+                 add one with `keystack stack update {name} -x NAME`",
+                references.len()
+            ),
+        });
+    }
+    let mut validated = Validated::default();
+    if let Some(manager) = manager {
+        let (found, fetched) =
+            check_secrets(name, &references, manager, level, concurrency).await?;
+        problems.extend(found);
+        validated.fetched = fetched;
+    }
+    if problems.is_empty() {
+        Ok(validated)
+    } else {
+        Err(StackError::Validation(ValidationReport {
+            stack: name.clone(),
+            problems,
+        }))
+    }
+}
+
+async fn check_secrets(
+    stack: &str,
+    references: &[FoundReference],
+    manager: &dyn SecretsManager,
+    level: ValidationLevel,
+    concurrency: usize,
+) -> Result<(Vec<Problem>, BTreeMap<SecretName, Secret>), StackError> {
+    let missing_secret = |found: &FoundReference| Problem {
+        location: location(stack, found),
+        message: format!(
+            "{} refers to secret '{}', which does not exist; register it with \
+             `keystack secrets-manager secret register {}`, or run `keystack stack register-secrets`",
+            found.reference, found.reference.name, found.reference.name
+        ),
+    };
+    match level {
+        ValidationLevel::None => Ok((Vec::new(), BTreeMap::new())),
+        ValidationLevel::SecretExists => {
+            let names: BTreeSet<SecretName> =
+                manager.list_secret_names().await?.into_iter().collect();
+            let problems = references
+                .iter()
+                .filter(|f| !names.contains(&f.reference.name))
+                .map(missing_secret)
+                .collect();
+            Ok((problems, BTreeMap::new()))
+        }
+        ValidationLevel::SecretAndKeyExists => {
+            let secrets = fetch_secrets(references, manager, concurrency).await?;
+            let problems = references
+                .iter()
+                .filter_map(|found| match secrets.get(&found.reference.name) {
+                    None => Some(missing_secret(found)),
+                    Some(secret) if secret.get(found.reference.key.as_str()).is_none() => Some(Problem {
+                        location: location(stack, found),
+                        message: format!(
+                            "{} refers to key '{}' of secret '{}', which has no such key (it has: {}); \
+                             add it with `keystack secrets-manager secret update {} --{}=VALUE`",
+                            found.reference,
+                            found.reference.key,
+                            found.reference.name,
+                            secret.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
+                            found.reference.name,
+                            found.reference.key
+                        ),
+                    }),
+                    Some(_) => None,
+                })
+                .collect();
+            Ok((problems, secrets))
+        }
+    }
+}
