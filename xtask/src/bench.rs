@@ -97,13 +97,7 @@ fn ms(time: Duration) -> f64 {
     time.as_secs_f64() * 1000.0
 }
 
-pub(crate) fn bench(args: &[String]) -> Result<(), String> {
-    let quick = args.iter().any(|a| a == "--quick");
-    if let Some(other) = args.iter().find(|a| *a != "--quick") {
-        return Err(format!(
-            "unknown bench argument {other:?}; usage: cargo xtask bench [--quick]"
-        ));
-    }
+pub(crate) fn bench(quick: bool) -> Result<(), String> {
     let mode = Mode {
         quick,
         runs: if quick { 3 } else { 21 },

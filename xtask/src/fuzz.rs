@@ -17,10 +17,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use crate::flags::FuzzTarget;
 use crate::{cargo, project_root};
-
-/// The targets, as named in `fuzz/Cargo.toml`.
-pub(crate) const TARGETS: &[&str] = &["reference", "yaml", "pairs"];
 
 const TRIPLE: &str = "x86_64-unknown-linux-gnu";
 
@@ -47,31 +45,10 @@ pub(crate) struct Outcome {
     pub(crate) corpus: usize,
 }
 
-pub(crate) fn command(args: &[String]) -> Result<(), String> {
-    let mut seconds = 60u64;
-    let mut targets = Vec::new();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--seconds" => {
-                seconds = iter
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .filter(|s| *s > 0)
-                    .ok_or("--seconds needs a whole number of seconds above 0")?;
-            }
-            t if TARGETS.contains(&t) => targets.push(t.to_owned()),
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: cargo xtask fuzz [--seconds N] [{}]",
-                    TARGETS.join("|")
-                ));
-            }
-        }
-    }
-    if targets.is_empty() {
-        targets = TARGETS.iter().map(|t| (*t).to_owned()).collect();
-    }
+pub(crate) fn command(seconds: u64, targets: &[FuzzTarget]) -> Result<(), String> {
+    let all = <FuzzTarget as clap::ValueEnum>::value_variants();
+    let chosen = if targets.is_empty() { all } else { targets };
+    let targets: Vec<String> = chosen.iter().map(|t| t.as_str().to_owned()).collect();
     let outcomes = run(&targets, seconds)?;
     eprintln!("| target | seconds | executions | exec/s | corpus |");
     eprintln!("|---|---|---|---|---|");

@@ -46,13 +46,6 @@ keystack_secrets_core::settings! {
     }
 }
 
-fn invalid(message: String) -> Error {
-    Error::InvalidConfig {
-        backend: FLAVOR,
-        message,
-    }
-}
-
 /// Credentials given directly (tests, emulators); `Debug` hides them.
 #[derive(Clone)]
 struct CredentialsOverride(SharedCredentialsProvider);
@@ -99,7 +92,9 @@ impl AwsBuilder {
         let config = self.config;
         config.check_required()?;
         if let Some(ns) = &config.namespace {
-            SecretName::validate(ns).map_err(|e| invalid(format!("namespace: {}", e.problem())))?;
+            SecretName::validate(ns).map_err(|e| {
+                Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
+            })?;
         }
         config.check_bounds()?;
         Ok(AwsSecretsManager::new(

@@ -6,7 +6,8 @@ use keystack_secrets_core::{Error, SecretName};
 
 use crate::{AwsSecretsManager, FLAVOR};
 
-/// Problems specific to the AWS backend.
+/// Problems specific to the AWS backend (those every remote backend has
+/// are [`keystack_secrets_core::remote::Refusal`]s).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AwsError {
@@ -20,40 +21,11 @@ pub enum AwsError {
         /// The AWS name.
         aws_name: String,
     },
-    /// A secret of that name exists but Keystack did not create it.
-    #[error(
-        "secret '{name}' ({aws_name}) exists in AWS but was not created by Keystack in this namespace; Keystack leaves it alone"
-    )]
-    Foreign {
-        /// The Keystack name.
-        name: SecretName,
-        /// The AWS name.
-        aws_name: String,
-    },
-    /// The stored secret cannot be read as a Keystack secret.
-    #[error("secret '{name}' in AWS cannot be read: {problem}")]
-    Unreadable {
-        /// The Keystack name.
-        name: SecretName,
-        /// What is wrong.
-        problem: String,
-    },
 }
 
 impl From<AwsError> for Error {
     fn from(err: AwsError) -> Self {
-        let message = err.to_string();
         match err {
-            AwsError::Foreign { .. } => Error::PermissionDenied {
-                backend: FLAVOR,
-                message,
-                source: None,
-            },
-            AwsError::Unreadable { .. } => Error::Corrupt {
-                backend: FLAVOR,
-                message,
-                source: None,
-            },
             AwsError::ScheduledForDeletion { .. } => Error::Backend {
                 backend: FLAVOR,
                 source: Box::new(err),

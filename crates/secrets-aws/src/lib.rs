@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::remote::Refusal;
 use keystack_secrets_core::remote::mark::MarkKeys;
 use keystack_secrets_core::remote::payload::{from_json, to_json};
 use keystack_secrets_core::{
@@ -214,20 +215,23 @@ impl AwsSecretsManager {
             .into());
         }
         if !self.is_ours(described.tags()) {
-            return Err(AwsError::Foreign {
-                name: name.clone(),
-                aws_name: self.aws_name(name),
+            return Err(Refusal::Foreign {
+                object: format!("secret '{name}' ({})", self.aws_name(name)),
+                place: "AWS".to_owned(),
+                scope: " in this namespace",
+                hint: String::new(),
             }
-            .into());
+            .into_error(FLAVOR));
         }
         MARKS
             .schema(|key| tag(described.tags(), key))
             .ok_or_else(|| {
-                AwsError::Unreadable {
+                Refusal::Unreadable {
                     name: name.clone(),
+                    object: self.aws_name(name),
                     problem: format!("its {SCHEMA_TAG} tag names no known schema"),
                 }
-                .into()
+                .into_error(FLAVOR)
             })
     }
 
@@ -241,7 +245,7 @@ impl AwsSecretsManager {
             .await
             .map_err(|e| sdk_error(e, self, "read", Some(name)))?;
         let text = Zeroizing::new(output.secret_string().unwrap_or_default().to_owned());
-        decode_values(name, &text)
+        decode_values(name, &self.aws_name(name), &text)
     }
 
     fn tags(&self, schema: SecretSchema) -> Vec<Tag> {
@@ -266,13 +270,18 @@ impl AwsSecretsManager {
     }
 }
 
-fn decode_values(name: &SecretName, text: &str) -> Result<BTreeMap<SecretKey, SecretValue>> {
+fn decode_values(
+    name: &SecretName,
+    aws_name: &str,
+    text: &str,
+) -> Result<BTreeMap<SecretKey, SecretValue>> {
     from_json(text.as_bytes()).map_err(|e| {
-        AwsError::Unreadable {
+        Refusal::Unreadable {
             name: name.clone(),
+            object: aws_name.to_owned(),
             problem: format!("its SecretString: {e}"),
         }
-        .into()
+        .into_error(FLAVOR)
     })
 }
 
@@ -316,11 +325,12 @@ impl SecretsManager for AwsSecretsManager {
         let (schema, values) =
             futures::try_join!(self.describe_managed(name), self.read_values(name))?;
         Secret::new(name.clone(), schema, values).map_err(|problem| {
-            AwsError::Unreadable {
+            Refusal::Unreadable {
                 name: name.clone(),
+                object: self.aws_name(name),
                 problem: format!("it does not fit its schema: {problem}"),
             }
-            .into()
+            .into_error(FLAVOR)
         })
     }
 

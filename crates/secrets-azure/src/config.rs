@@ -132,10 +132,13 @@ impl FromStr for CredentialKind {
             "managed_identity" => Self::ManagedIdentity,
             "azure_cli" => Self::AzureCli,
             other => {
-                return Err(invalid(format!(
-                    "credential {other:?} is not one of auto, client_secret, workload_identity, \
+                return Err(Error::invalid_config(
+                    FLAVOR,
+                    format!(
+                        "credential {other:?} is not one of auto, client_secret, workload_identity, \
                      managed_identity, azure_cli"
-                )));
+                    ),
+                ));
             }
         })
     }
@@ -160,9 +163,10 @@ impl FromStr for DeletedSecretAction {
         match s {
             "recover" => Ok(Self::Recover),
             "purge" => Ok(Self::Purge),
-            other => Err(invalid(format!(
-                "on_deleted_secret {other:?} is not one of recover, purge"
-            ))),
+            other => Err(Error::invalid_config(
+                FLAVOR,
+                format!("on_deleted_secret {other:?} is not one of recover, purge"),
+            )),
         }
     }
 }
@@ -179,13 +183,6 @@ impl AzureConfig {
 
     pub(crate) fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_seconds())
-    }
-}
-
-pub(crate) fn invalid(message: String) -> Error {
-    Error::InvalidConfig {
-        backend: FLAVOR,
-        message,
     }
 }
 
@@ -301,14 +298,17 @@ impl AzureBuilder {
         }
         match (&config.key_vault_name, &config.vault_url) {
             (None, None) => {
-                return Err(invalid(
+                return Err(Error::invalid_config(
+                    FLAVOR,
                     "set key_vault_name (e.g. my-ml-vault) or vault_url \
-                     (e.g. https://my-ml-vault.vault.azure.net), or AZURE_KEYVAULT_URL"
-                        .into(),
+                     (e.g. https://my-ml-vault.vault.azure.net), or AZURE_KEYVAULT_URL",
                 ));
             }
             (Some(_), Some(_)) => {
-                return Err(invalid("set key_vault_name or vault_url, not both".into()));
+                return Err(Error::invalid_config(
+                    FLAVOR,
+                    "set key_vault_name or vault_url, not both",
+                ));
             }
             (Some(name), None) => {
                 // Key Vault: 3–24 letters, digits and '-', starting with a
@@ -319,11 +319,14 @@ impl AzureBuilder {
                     && !name.ends_with('-')
                     && !name.contains("--");
                 if !ok {
-                    return Err(invalid(format!(
-                        "key_vault_name \"{}\" is not a vault name: 3–24 letters, digits and '-', \
+                    return Err(Error::invalid_config(
+                        FLAVOR,
+                        format!(
+                            "key_vault_name \"{}\" is not a vault name: 3–24 letters, digits and '-', \
                          starting with a letter, ending with a letter or digit, no \"--\"",
-                        shown(name)
-                    )));
+                            shown(name)
+                        ),
+                    ));
                 }
             }
             (None, Some(url)) => {
@@ -336,12 +339,15 @@ impl AzureBuilder {
                         && u.username().is_empty()
                 });
                 if !ok {
-                    return Err(invalid(format!(
-                        "vault_url \"{}\" must be the vault's https:// URL with nothing after the \
+                    return Err(Error::invalid_config(
+                        FLAVOR,
+                        format!(
+                            "vault_url \"{}\" must be the vault's https:// URL with nothing after the \
                          host (e.g. https://my-ml-vault.vault.azure.net); Microsoft's clients \
                          send tokens only over HTTPS",
-                        shown(url)
-                    )));
+                            shown(url)
+                        ),
+                    ));
                 }
             }
         }
@@ -353,20 +359,23 @@ impl AzureBuilder {
                 })
                 && ns.starts_with(|c: char| c.is_ascii_alphanumeric());
             if !ok {
-                return Err(invalid(format!(
-                    "namespace \"{}\" must be 1–24 lowercase letters, digits, '_' or '-', \
+                return Err(Error::invalid_config(
+                    FLAVOR,
+                    format!(
+                        "namespace \"{}\" must be 1–24 lowercase letters, digits, '_' or '-', \
                      starting with a letter or digit (it is part of every secret's name in the vault)",
-                    shown(ns)
-                )));
+                        shown(ns)
+                    ),
+                ));
             }
         }
         config.check_bounds()?;
         if let Some(id) = &config.managed_identity_client_id
             && id.is_empty()
         {
-            return Err(invalid(
-                "managed_identity_client_id is empty; remove it to use the system-assigned identity"
-                    .into(),
+            return Err(Error::invalid_config(
+                FLAVOR,
+                "managed_identity_client_id is empty; remove it to use the system-assigned identity",
             ));
         }
         Ok(config)

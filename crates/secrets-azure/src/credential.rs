@@ -13,7 +13,7 @@ use azure_identity::{
 };
 use keystack_secrets_core::{Error, Result};
 
-use crate::config::{ClientSecret, invalid};
+use crate::config::ClientSecret;
 use crate::{AzureConfig, CredentialKind, FLAVOR};
 
 /// The reqwest client every request goes through (the vault's and the
@@ -27,25 +27,31 @@ pub(crate) fn http_client(config: &AzureConfig) -> Result<reqwest::Client> {
         .redirect(reqwest::redirect::Policy::none());
     if let Some(path) = &config.ca_file {
         let pem = std::fs::read(path).map_err(|e| {
-            invalid(format!(
-                "cannot read ca_file {}: {e}; give a PEM file of certificate authorities",
-                path.display()
-            ))
+            Error::invalid_config(
+                FLAVOR,
+                format!(
+                    "cannot read ca_file {}: {e}; give a PEM file of certificate authorities",
+                    path.display()
+                ),
+            )
         })?;
         let certificates = reqwest::Certificate::from_pem_bundle(&pem)
             .ok()
             .filter(|c| !c.is_empty())
             .ok_or_else(|| {
-                invalid(format!(
-                    "ca_file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-                    path.display()
-                ))
+                Error::invalid_config(
+                    FLAVOR,
+                    format!(
+                        "ca_file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                        path.display()
+                    ),
+                )
             })?;
         builder = builder.tls_certs_merge(certificates);
     }
     builder
         .build()
-        .map_err(|e| invalid(format!("cannot set up the HTTP client: {e}")))
+        .map_err(|e| Error::invalid_config(FLAVOR, format!("cannot set up the HTTP client: {e}")))
 }
 
 fn var(name: &str) -> Option<String> {
@@ -116,8 +122,9 @@ pub(crate) fn credential(
                 "client_secret",
                 &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
             )?;
-            let [tenant, client, secret] = <[String; 3]>::try_from(values)
-                .map_err(|_| invalid("the client secret variables changed while read".into()))?;
+            let [tenant, client, secret] = <[String; 3]>::try_from(values).map_err(|_| {
+                Error::invalid_config(FLAVOR, "the client secret variables changed while read")
+            })?;
             ClientSecretCredential::new(
                 &tenant,
                 client,

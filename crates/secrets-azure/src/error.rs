@@ -7,24 +7,12 @@ use azure_core::error::ErrorKind;
 use keystack_secrets_core::{Error, SecretName};
 use serde::Deserialize;
 
-use crate::{FLAVOR, MAX_SECRET_BYTES};
+use crate::FLAVOR;
 
 /// Problems specific to the Azure backend.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AzureError {
-    /// A secret of that name exists in the vault but Keystack did not
-    /// create it (in this namespace).
-    #[error(
-        "{id} exists in {vault} but was not created by Keystack in this namespace; \
-         Keystack leaves it alone"
-    )]
-    Foreign {
-        /// The Key Vault secret name.
-        id: String,
-        /// The vault.
-        vault: String,
-    },
     /// A deleted secret that Keystack did not create holds the name.
     #[error(
         "{id} in {vault} is a deleted secret that Keystack did not create (in this namespace); \
@@ -35,26 +23,6 @@ pub enum AzureError {
         id: String,
         /// The vault.
         vault: String,
-    },
-    /// The stored secret cannot be read as a Keystack secret.
-    #[error("secret '{name}' ({id}) cannot be read: {problem}")]
-    Unreadable {
-        /// The Keystack name.
-        name: SecretName,
-        /// The Key Vault secret name.
-        id: String,
-        /// What is wrong.
-        problem: String,
-    },
-    /// The secret is larger than Key Vault accepts.
-    #[error(
-        "secret '{name}' is {len} bytes as JSON; an Azure Key Vault secret holds at most {MAX_SECRET_BYTES}"
-    )]
-    TooLarge {
-        /// The Keystack name.
-        name: SecretName,
-        /// Its size as JSON.
-        len: usize,
     },
     /// The name, as Key Vault spells it, is longer than Key Vault allows.
     #[error(
@@ -78,19 +46,12 @@ impl From<AzureError> for Error {
     fn from(err: AzureError) -> Self {
         let message = err.to_string();
         match err {
-            AzureError::Foreign { .. } | AzureError::DeletedForeign { .. } => {
-                Error::PermissionDenied {
-                    backend: FLAVOR,
-                    message,
-                    source: None,
-                }
-            }
-            AzureError::Unreadable { .. } => Error::Corrupt {
+            AzureError::DeletedForeign { .. } => Error::PermissionDenied {
                 backend: FLAVOR,
                 message,
                 source: None,
             },
-            AzureError::TooLarge { .. } | AzureError::NameTooLong { .. } => Error::Backend {
+            AzureError::NameTooLong { .. } => Error::Backend {
                 backend: FLAVOR,
                 source: Box::new(err),
             },

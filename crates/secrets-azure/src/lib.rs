@@ -16,7 +16,7 @@ mod credential;
 mod error;
 mod naming;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -28,11 +28,12 @@ use azure_security_keyvault_secrets::models::{SecretProperties, SetSecretParamet
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::{StreamExt, TryStreamExt};
 use keystack_secrets_core::remote::mark::MarkKeys;
-use keystack_secrets_core::remote::payload::{from_json, to_json_within};
+use keystack_secrets_core::remote::payload::from_json;
 use keystack_secrets_core::remote::retry::{backoff, retry};
+use keystack_secrets_core::remote::{Refusal, payload_within};
 use keystack_secrets_core::{
-    Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
-    SecretSchema, SecretValue, SecretsManager,
+    Capabilities, Error, ManagerInfo, Result, Secret, SecretName, SecretPatch, SecretSchema,
+    SecretsManager,
 };
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
@@ -52,6 +53,9 @@ const CONTENT_TYPE: &str = "application/json";
 
 /// The largest secret value Key Vault accepts (25 KiB).
 pub const MAX_SECRET_BYTES: usize = 25 * 1024;
+
+/// What holds one secret in Key Vault, for messages.
+const HOLDER: &str = "an Azure Key Vault secret";
 
 /// Deletes in flight during `delete_all_secrets`.
 const FAN_OUT: usize = 8;
@@ -117,7 +121,10 @@ impl AzureSecretsManager {
                     ..SecretClientOptions::default()
                 };
                 SecretClient::new(&self.vault, credential, Some(options)).map_err(|e| {
-                    config::invalid(format!("cannot set up a client for {}: {e}", self.vault))
+                    Error::invalid_config(
+                        FLAVOR,
+                        format!("cannot set up a client for {}: {e}", self.vault),
+                    )
                 })
             })
             .await
@@ -178,11 +185,13 @@ impl AzureSecretsManager {
     }
 
     fn foreign(&self, id: &str) -> Error {
-        AzureError::Foreign {
-            id: id.to_owned(),
-            vault: self.vault.clone(),
+        Refusal::Foreign {
+            object: id.to_owned(),
+            place: self.vault.clone(),
+            scope: " in this namespace",
+            hint: String::new(),
         }
-        .into()
+        .into_error(FLAVOR)
     }
 
     async fn read(&self, name: &SecretName) -> Result<Secret> {
@@ -214,12 +223,12 @@ impl AzureSecretsManager {
             return Err(self.foreign(&id));
         }
         let unreadable = |problem: &str| -> Error {
-            AzureError::Unreadable {
+            Refusal::Unreadable {
                 name: name.clone(),
-                id: id.clone(),
+                object: id.clone(),
                 problem: problem.to_owned(),
             }
-            .into()
+            .into_error(FLAVOR)
         };
         let schema = MARKS
             .schema_in_map(stored.tags.as_ref())
@@ -446,20 +455,6 @@ impl AzureSecretsManager {
     }
 }
 
-/// The value of a secret, refused before any call if Key Vault would refuse it.
-fn payload(
-    name: &SecretName,
-    values: &BTreeMap<SecretKey, SecretValue>,
-) -> Result<Zeroizing<String>> {
-    to_json_within(values, MAX_SECRET_BYTES).map_err(|len| {
-        AzureError::TooLarge {
-            name: name.clone(),
-            len,
-        }
-        .into()
-    })
-}
-
 #[async_trait]
 impl SecretsManager for AzureSecretsManager {
     fn info(&self) -> ManagerInfo {
@@ -475,7 +470,8 @@ impl SecretsManager for AzureSecretsManager {
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let name = secret.name();
         let id = self.id(name)?;
-        let payload = payload(name, secret.values())?;
+        let payload = payload_within(name, secret.values(), HOLDER, MAX_SECRET_BYTES)
+            .map_err(|r| r.into_error(FLAVOR))?;
         // Key Vault has no create-only write: a PUT over a live secret adds
         // a version. Look first; a live secret of the name (Keystack's or
         // not) is never overwritten.
@@ -513,8 +509,14 @@ impl SecretsManager for AzureSecretsManager {
         let mut secret = self.read(name).await?;
         secret.apply(patch)?;
         let id = self.id(name)?;
-        self.write(name, &id, &payload(name, secret.values())?, secret.schema())
-            .await?;
+        self.write(
+            name,
+            &id,
+            &payload_within(name, secret.values(), HOLDER, MAX_SECRET_BYTES)
+                .map_err(|r| r.into_error(FLAVOR))?,
+            secret.schema(),
+        )
+        .await?;
         Ok(secret)
     }
 

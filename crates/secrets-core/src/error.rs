@@ -120,6 +120,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// A setting of `backend` that cannot be used, with what to fix.
+    pub fn invalid_config(backend: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidConfig {
+            backend,
+            message: message.into(),
+        }
+    }
+
     /// Whether the same call may succeed if tried again later.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Unavailable { .. } | Self::Conflict { .. })

@@ -71,13 +71,6 @@ impl GcpConfig {
     }
 }
 
-pub(crate) fn invalid(message: String) -> Error {
-    Error::InvalidConfig {
-        backend: FLAVOR,
-        message,
-    }
-}
-
 impl GcpBuilder {
     /// A builder with nothing set.
     pub fn new() -> Self {
@@ -126,17 +119,21 @@ impl GcpBuilder {
                 .take(64)
                 .flat_map(char::escape_debug)
                 .collect();
-            return Err(invalid(format!(
-                "project_id \"{shown}\" is not a project ID (lowercase letters, digits and '-')"
-            )));
+            return Err(Error::invalid_config(
+                FLAVOR,
+                format!(
+                    "project_id \"{shown}\" is not a project ID (lowercase letters, digits and '-')"
+                ),
+            ));
         }
         if let Some(endpoint) = &config.endpoint
             && (!(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
                 || endpoint.len() <= "https://".len())
         {
-            return Err(invalid(format!(
-                "endpoint {endpoint:?} must be an http:// (emulator) or https:// URL"
-            )));
+            return Err(Error::invalid_config(
+                FLAVOR,
+                format!("endpoint {endpoint:?} must be an http:// (emulator) or https:// URL"),
+            ));
         }
         if let Some(ns) = &config.namespace {
             let ok = !ns.is_empty()
@@ -147,10 +144,13 @@ impl GcpBuilder {
                 && ns.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
             if !ok {
                 let shown: String = ns.chars().take(64).flat_map(char::escape_debug).collect();
-                return Err(invalid(format!(
-                    "namespace \"{shown}\" must be 1–63 lowercase letters, digits, '_' or '-', \
+                return Err(Error::invalid_config(
+                    FLAVOR,
+                    format!(
+                        "namespace \"{shown}\" must be 1–63 lowercase letters, digits, '_' or '-', \
                      starting with a letter or digit (it is stored as a GCP label value)"
-                )));
+                    ),
+                ));
             }
         }
         config.check_bounds()?;

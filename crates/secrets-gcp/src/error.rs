@@ -6,66 +6,9 @@
 
 use google_cloud_gax::error::Error as GaxError;
 use google_cloud_gax::error::rpc::Code;
-use keystack_secrets_core::{Error, SecretName};
+use keystack_secrets_core::Error;
 
-use crate::{FLAVOR, MAX_SECRET_BYTES};
-
-/// Problems specific to the GCP backend.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum GcpError {
-    /// A secret of that ID exists but Keystack did not create it (in this namespace).
-    #[error(
-        "{resource} exists in Secret Manager but was not created by Keystack in this namespace; \
-         Keystack leaves it alone"
-    )]
-    Foreign {
-        /// The resource name.
-        resource: String,
-    },
-    /// The stored secret cannot be read as a Keystack secret.
-    #[error("secret '{name}' ({resource}) cannot be read: {problem}")]
-    Unreadable {
-        /// The Keystack name.
-        name: SecretName,
-        /// The resource name.
-        resource: String,
-        /// What is wrong.
-        problem: String,
-    },
-    /// The secret is larger than a version's payload may be.
-    #[error(
-        "secret '{name}' is {len} bytes as JSON; a GCP Secret Manager version holds at most {MAX_SECRET_BYTES}"
-    )]
-    TooLarge {
-        /// The Keystack name.
-        name: SecretName,
-        /// Its size as JSON.
-        len: usize,
-    },
-}
-
-impl From<GcpError> for Error {
-    fn from(err: GcpError) -> Self {
-        let message = err.to_string();
-        match err {
-            GcpError::Foreign { .. } => Error::PermissionDenied {
-                backend: FLAVOR,
-                message,
-                source: None,
-            },
-            GcpError::Unreadable { .. } => Error::Corrupt {
-                backend: FLAVOR,
-                message,
-                source: None,
-            },
-            GcpError::TooLarge { .. } => Error::Backend {
-                backend: FLAVOR,
-                source: Box::new(err),
-            },
-        }
-    }
-}
+use crate::FLAVOR;
 
 /// What went wrong with one request, before it becomes a core error.
 pub(crate) enum Failure {

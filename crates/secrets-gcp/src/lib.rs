@@ -13,7 +13,7 @@ mod config;
 mod error;
 mod naming;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 
@@ -22,18 +22,16 @@ use futures::{StreamExt, TryStreamExt};
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
 use keystack_secrets_core::remote::mark::MarkKeys;
-use keystack_secrets_core::remote::payload::{from_json, to_json_within};
+use keystack_secrets_core::remote::payload::from_json;
 use keystack_secrets_core::remote::retry::retry;
+use keystack_secrets_core::remote::{Refusal, payload_within};
 use keystack_secrets_core::{
-    Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
-    SecretValue, SecretsManager,
+    Capabilities, Error, ManagerInfo, Result, Secret, SecretName, SecretPatch, SecretsManager,
 };
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
-use config::invalid;
 pub use config::{GcpBuilder, GcpConfig, GcpConfigKey, GcpFactory};
-pub use error::GcpError;
 use error::{Failure, classify};
 
 /// The flavor name of this backend.
@@ -44,6 +42,9 @@ const MARKS: MarkKeys = MarkKeys::DASHED;
 
 /// The largest payload Secret Manager accepts.
 pub const MAX_SECRET_BYTES: usize = 64 * 1024;
+
+/// What holds one secret in Secret Manager, for messages.
+const HOLDER: &str = "a GCP Secret Manager version";
 
 /// Deletes in flight during `delete_all_secrets`.
 const FAN_OUT: usize = 8;
@@ -174,7 +175,13 @@ impl GcpSecretsManager {
             Err(_) => return Err(Error::NotFound { name: name.clone() }),
         };
         if !self.is_ours(&secret.labels) {
-            return Err(GcpError::Foreign { resource }.into());
+            return Err(Refusal::Foreign {
+                object: resource,
+                place: "Secret Manager".to_owned(),
+                scope: " in this namespace",
+                hint: String::new(),
+            }
+            .into_error(FLAVOR));
         }
         Ok(secret)
     }
@@ -211,12 +218,12 @@ impl GcpSecretsManager {
             return Err(Error::NotFound { name: name.clone() });
         };
         let unreadable = |problem: &str| -> Error {
-            GcpError::Unreadable {
+            Refusal::Unreadable {
                 name: name.clone(),
-                resource: self.resource(name),
+                object: self.resource(name),
                 problem: problem.to_owned(),
             }
-            .into()
+            .into_error(FLAVOR)
         };
         let schema = MARKS
             .schema_in_map(Some(&described.labels))
@@ -376,21 +383,6 @@ impl GcpSecretsManager {
     }
 }
 
-/// The payload of a version, refused before any call if Secret Manager
-/// would refuse it.
-fn payload(
-    name: &SecretName,
-    values: &BTreeMap<SecretKey, SecretValue>,
-) -> Result<Zeroizing<String>> {
-    to_json_within(values, MAX_SECRET_BYTES).map_err(|len| {
-        GcpError::TooLarge {
-            name: name.clone(),
-            len,
-        }
-        .into()
-    })
-}
-
 #[async_trait]
 impl SecretsManager for GcpSecretsManager {
     fn info(&self) -> ManagerInfo {
@@ -403,7 +395,8 @@ impl SecretsManager for GcpSecretsManager {
 
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let name = secret.name();
-        let payload = payload(name, secret.values())?;
+        let payload = payload_within(name, secret.values(), HOLDER, MAX_SECRET_BYTES)
+            .map_err(|r| r.into_error(FLAVOR))?;
         let id = naming::secret_id(self.config.namespace.as_deref(), name);
         let parent = self.parent();
         let labels = MARKS.map(self.namespace(), secret.schema());
@@ -431,11 +424,14 @@ impl SecretsManager for GcpSecretsManager {
                 return Err(Error::AlreadyExists { name: name.clone() });
             }
             Err(_) => {
-                return Err(invalid(format!(
-                    "project {} was not found at {}",
-                    self.config.project(),
-                    self.config.endpoint_shown()
-                )));
+                return Err(Error::invalid_config(
+                    FLAVOR,
+                    format!(
+                        "project {} was not found at {}",
+                        self.config.project(),
+                        self.config.endpoint_shown()
+                    ),
+                ));
             }
         }
         if let Err(e) = self.add_version(name, &payload).await {
@@ -458,8 +454,12 @@ impl SecretsManager for GcpSecretsManager {
     async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
         let mut secret = self.read(name).await?;
         secret.apply(patch)?;
-        self.add_version(name, &payload(name, secret.values())?)
-            .await?;
+        self.add_version(
+            name,
+            &payload_within(name, secret.values(), HOLDER, MAX_SECRET_BYTES)
+                .map_err(|r| r.into_error(FLAVOR))?,
+        )
+        .await?;
         self.prune(name).await?;
         Ok(secret)
     }

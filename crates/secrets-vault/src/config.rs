@@ -30,9 +30,10 @@ impl FromStr for AuthMethod {
         match s {
             "token" => Ok(Self::Token),
             "approle" => Ok(Self::Approle),
-            other => Err(invalid(format!(
-                "auth_method must be token or approle, not {other:?}"
-            ))),
+            other => Err(Error::invalid_config(
+                FLAVOR,
+                format!("auth_method must be token or approle, not {other:?}"),
+            )),
         }
     }
 }
@@ -118,13 +119,6 @@ impl VaultConfig {
 
     pub(crate) fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_seconds())
-    }
-}
-
-pub(crate) fn invalid(message: String) -> Error {
-    Error::InvalidConfig {
-        backend: FLAVOR,
-        message,
     }
 }
 
@@ -221,12 +215,13 @@ impl VaultBuilder {
         let config = self.config;
         config.check_required()?;
         let url = config.url().to_owned();
-        let parsed =
-            url::Url::parse(&url).map_err(|e| invalid(format!("url {url:?} is not a URL: {e}")))?;
+        let parsed = url::Url::parse(&url)
+            .map_err(|e| Error::invalid_config(FLAVOR, format!("url {url:?} is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(invalid(format!(
-                "url {url:?} must be http:// or https:// with a host"
-            )));
+            return Err(Error::invalid_config(
+                FLAVOR,
+                format!("url {url:?} must be http:// or https:// with a host"),
+            ));
         }
         for (what, value) in [
             ("mount_point", &config.mount_point),
@@ -238,7 +233,9 @@ impl VaultBuilder {
             }
         }
         if let Some(ns) = &config.namespace {
-            SecretName::validate(ns).map_err(|e| invalid(format!("namespace: {}", e.problem())))?;
+            SecretName::validate(ns).map_err(|e| {
+                Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
+            })?;
         }
         if let Some(ns) = &config.vault_namespace {
             check_path("vault_namespace", ns.trim_end_matches('/'))?;
@@ -256,11 +253,11 @@ impl VaultBuilder {
                             .or_else(|| self.home.as_ref().map(|h| h.join(".vault-token")))
                             .filter(|f| config.token_file.is_some() || f.exists())
                             .ok_or_else(|| {
-                                invalid(
+                                Error::invalid_config(
+    FLAVOR,
                                     "no Vault token: set VAULT_TOKEN (or BAO_TOKEN), set token_file, \
                                      log in with `vault login` / `bao login` (which writes ~/.vault-token), \
-                                     or use auth_method approle"
-                                        .into(),
+                                     or use auth_method approle",
                                 )
                             })?;
                         read_credential(&file, "token_file")?
@@ -274,15 +271,18 @@ impl VaultBuilder {
                     .clone()
                     .filter(|r| !r.is_empty())
                     .ok_or_else(|| {
-                        invalid("auth_method approle needs role_id (or VAULT_ROLE_ID)".into())
+                        Error::invalid_config(
+                            FLAVOR,
+                            "auth_method approle needs role_id (or VAULT_ROLE_ID)",
+                        )
                     })?;
                 let secret_id = match (&config.secret_id_file, self.secret_id) {
                     (Some(file), _) => read_credential(file, "secret_id_file")?,
                     (None, Some(id)) => id,
                     (None, None) => {
-                        return Err(invalid(
-                            "auth_method approle needs a secret ID: set secret_id_file or VAULT_SECRET_ID"
-                                .into(),
+                        return Err(Error::invalid_config(
+                            FLAVOR,
+                            "auth_method approle needs a secret ID: set secret_id_file or VAULT_SECRET_ID",
                         ));
                     }
                 };
@@ -340,23 +340,31 @@ fn check_path(what: &str, path: &str) -> Result<(), Error> {
         });
     if bad {
         let shown: String = path.chars().take(64).flat_map(char::escape_debug).collect();
-        return Err(invalid(format!(
-            "{what} \"{shown}\" must be folder names of letters, digits, '_', '-' and '.' separated by '/', \
+        return Err(Error::invalid_config(
+            FLAVOR,
+            format!(
+                "{what} \"{shown}\" must be folder names of letters, digits, '_', '-' and '.' separated by '/', \
              with no empty, '.' or '..' part"
-        )));
+            ),
+        ));
     }
     Ok(())
 }
 
 /// Reads a token or secret ID from a file; the first line, trimmed.
 fn read_credential(file: &std::path::Path, what: &str) -> Result<Credential, Error> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(file)
-            .map_err(|e| invalid(format!("cannot read {what} {}: {e}", file.display())))?,
-    );
+    let text = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
+        Error::invalid_config(
+            FLAVOR,
+            format!("cannot read {what} {}: {e}", file.display()),
+        )
+    })?);
     let value = text.lines().next().unwrap_or_default().trim();
     if value.is_empty() {
-        return Err(invalid(format!("{what} {} is empty", file.display())));
+        return Err(Error::invalid_config(
+            FLAVOR,
+            format!("{what} {} is empty", file.display()),
+        ));
     }
     Ok(Credential(Zeroizing::new(value.to_owned())))
 }

@@ -1,53 +1,10 @@
 //! Vault errors, mapped onto the core error enum. No message carries a
 //! token: vaultrs's errors do not, and ours name only the server and path.
 
-use keystack_secrets_core::{Error, SecretName};
+use keystack_secrets_core::Error;
 use vaultrs::error::ClientError;
 
 use crate::FLAVOR;
-
-/// Problems specific to the Vault backend.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum VaultError {
-    /// An entry of that name exists but Keystack did not create it.
-    #[error(
-        "the entry at {path} exists in Vault but was not created by Keystack; Keystack leaves it alone \
-         (remove it with `bao kv metadata delete` / `vault kv metadata delete` if it is yours)"
-    )]
-    Foreign {
-        /// The full path (mount and folder included).
-        path: String,
-    },
-    /// The stored entry cannot be read as a Keystack secret.
-    #[error("secret '{name}' at {path} cannot be read: {problem}")]
-    Unreadable {
-        /// The Keystack name.
-        name: SecretName,
-        /// The full path.
-        path: String,
-        /// What is wrong.
-        problem: String,
-    },
-}
-
-impl From<VaultError> for Error {
-    fn from(err: VaultError) -> Self {
-        let message = err.to_string();
-        match err {
-            VaultError::Foreign { .. } => Error::PermissionDenied {
-                backend: FLAVOR,
-                message,
-                source: None,
-            },
-            VaultError::Unreadable { .. } => Error::Corrupt {
-                backend: FLAVOR,
-                message,
-                source: None,
-            },
-        }
-    }
-}
 
 /// What went wrong with one request, before it becomes a core error.
 pub(crate) enum Failure {

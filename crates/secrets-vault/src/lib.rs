@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
+use keystack_secrets_core::remote::Refusal;
 use keystack_secrets_core::remote::mark::MarkKeys;
 use keystack_secrets_core::remote::retry::retry;
 use keystack_secrets_core::{
@@ -33,9 +34,8 @@ use vaultrs::api::kv2::responses::ReadSecretResponse;
 use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
 use zeroize::Zeroizing;
 
+use config::Login;
 pub use config::{AuthMethod, VaultBuilder, VaultConfig, VaultConfigKey, VaultFactory};
-use config::{Login, invalid};
-pub use error::VaultError;
 use error::{Failure, classify};
 
 /// The flavor name of this backend.
@@ -100,12 +100,12 @@ impl VaultSecretsManager {
                 }
                 let settings = settings
                     .build()
-                    .map_err(|e| invalid(format!("client settings: {e}")))?;
+                    .map_err(|e| Error::invalid_config(FLAVOR, format!("client settings: {e}")))?;
                 let mut client = VaultClient::new(settings).map_err(|e| {
-                    invalid(format!(
-                        "cannot set up the client for {}: {e}",
-                        self.config.url()
-                    ))
+                    Error::invalid_config(
+                        FLAVOR,
+                        format!("cannot set up the client for {}: {e}", self.config.url()),
+                    )
                 })?;
                 if let Login::Approle {
                     mount,
@@ -135,6 +135,18 @@ impl VaultSecretsManager {
     /// The path as users see it, mount included, for messages.
     fn full(&self, path: &str) -> String {
         format!("{}/{path}", self.config.mount())
+    }
+
+    /// An entry at `path` that Keystack did not create.
+    fn foreign(&self, path: &str) -> Error {
+        Refusal::Foreign {
+            object: format!("the entry at {}", self.full(path)),
+            place: "Vault".to_owned(),
+            scope: "",
+            hint: " (remove it with `bao kv metadata delete` / `vault kv metadata delete` if it is yours)"
+                .to_owned(),
+        }
+        .into_error(FLAVOR)
     }
 
     fn namespace(&self) -> &str {
@@ -224,18 +236,15 @@ impl VaultSecretsManager {
         };
         let custom = response.metadata.custom_metadata.as_ref();
         if !self.is_ours(custom) {
-            return Err(VaultError::Foreign {
-                path: self.full(&path),
-            }
-            .into());
+            return Err(self.foreign(&path));
         }
         let unreadable = |problem: &str| -> Error {
-            VaultError::Unreadable {
+            Refusal::Unreadable {
                 name: name.clone(),
-                path: self.full(&path),
+                object: self.full(&path),
                 problem: problem.to_owned(),
             }
-            .into()
+            .into_error(FLAVOR)
         };
         let schema = MARKS
             .schema_in_map(custom)
@@ -479,10 +488,7 @@ impl SecretsManager for VaultSecretsManager {
         let path = self.path(name);
         match self.marked(&path).await? {
             None => Err(Error::NotFound { name: name.clone() }),
-            Some(false) => Err(VaultError::Foreign {
-                path: self.full(&path),
-            }
-            .into()),
+            Some(false) => Err(self.foreign(&path)),
             Some(true) => self.remove(&path).await,
         }
     }

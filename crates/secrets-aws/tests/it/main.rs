@@ -2,7 +2,6 @@
 //! or, where noted, against nothing at all.
 
 mod aws;
-mod conformance;
 
 use keystack_secrets_aws::{AwsBuilder, AwsSecretsManager, Credentials};
 

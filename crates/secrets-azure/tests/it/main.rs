@@ -3,7 +3,6 @@
 //! of the server and of the layout.
 
 mod azure;
-mod conformance;
 mod python;
 
 use std::process::Child;

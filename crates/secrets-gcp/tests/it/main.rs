@@ -2,7 +2,6 @@
 //! Google's own Python client as a cross-check, or, where noted, against
 //! nothing at all.
 
-mod conformance;
 mod gcp;
 
 use keystack_secrets_gcp::{GcpBuilder, GcpSecretsManager};

@@ -1,6 +1,5 @@
 //! Integration tests of the local store: one test binary, several modules.
 
-mod conformance;
 mod files;
 mod leaks;
 mod processes;

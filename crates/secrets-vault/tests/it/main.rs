@@ -1,7 +1,6 @@
 //! The Vault backend against a real OpenBao dev server (started by
 //! `cargo xtask test`) or, where noted, against nothing at all.
 
-mod conformance;
 mod vault;
 
 use keystack_secrets_vault::{VaultBuilder, VaultSecretsManager};

