@@ -20,3 +20,42 @@ backend!(aws);
 backend!(gcp);
 backend!(vault);
 backend!(azure);
+
+/// Outage and recovery against a server of the test's own: a read while it
+/// is down fails with a retryable `Unavailable` naming the address, within
+/// bounds; once it is back, the same manager works again.
+mod outage {
+    macro_rules! outage {
+        ($($name:ident),*) => {$(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(server) = keystack_tests::own_server::$name() else { return };
+                keystack_secrets_core::conformance::outage_and_recovery(
+                    &server.start,
+                    &*server.manager,
+                    &server.endpoint,
+                )
+                .await;
+            }
+        )*};
+    }
+
+    outage!(aws, gcp, vault, azure);
+}
+
+/// With nothing listening, a read fails with a retryable `Unavailable`
+/// naming the address, after bounded retries.
+mod unreachable {
+    macro_rules! unreachable {
+        ($($name:ident),*) => {$(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some((manager, endpoint)) = keystack_tests::unreachable::$name() else { return };
+                keystack_secrets_core::conformance::unreachable_is_unavailable(&*manager, &endpoint)
+                    .await;
+            }
+        )*};
+    }
+
+    unreachable!(aws, gcp, vault, azure);
+}

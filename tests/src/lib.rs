@@ -80,3 +80,206 @@ pub fn azure() -> Option<Fixture> {
         .expect("the Azure settings are valid");
     Some(Fixture::new(Arc::new(manager)))
 }
+
+/// A server of a test's own, on a free port, for outage tests: how to start
+/// it (again), a manager pointed at it that retries briefly, and the address
+/// errors must name.
+pub struct OwnServer {
+    /// Starts the server and waits until it accepts connections.
+    pub start: Box<dyn Fn() -> std::process::Child + Send + Sync>,
+    /// A manager pointed at it.
+    pub manager: Arc<dyn keystack_secrets_core::SecretsManager>,
+    /// Its address.
+    pub endpoint: String,
+}
+
+impl std::fmt::Debug for OwnServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnServer")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Servers of a test's own, per backend (`None`: the emulator's program
+/// was not exported, the test skips).
+pub mod own_server {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use keystack_secrets_core::testkit::{emulator_var, free_port, start_server};
+
+    use super::OwnServer;
+
+    fn server(
+        program: String,
+        args: Vec<String>,
+        port: u16,
+    ) -> Box<dyn Fn() -> std::process::Child + Send + Sync> {
+        Box::new(move || start_server(&program, &args, port))
+    }
+
+    /// A moto server of the test's own.
+    pub fn aws() -> Option<OwnServer> {
+        let moto = emulator_var("KEYSTACK_TEST_MOTO", "AWS outage test")?;
+        let port = free_port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let args = ["-H", "127.0.0.1", "-p", &port.to_string()]
+            .map(str::to_owned)
+            .to_vec();
+        Some(OwnServer {
+            start: server(moto, args, port),
+            manager: Arc::new(super::aws_at(&endpoint, 2)),
+            endpoint,
+        })
+    }
+
+    /// A drongo server of the test's own.
+    pub fn gcp() -> Option<OwnServer> {
+        let drongo = emulator_var("KEYSTACK_TEST_DRONGO", "GCP outage test")?;
+        let port = free_port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let args = ["server", "--host", "127.0.0.1", "--port", &port.to_string()]
+            .map(str::to_owned)
+            .to_vec();
+        Some(OwnServer {
+            start: server(drongo, args, port),
+            manager: Arc::new(super::gcp_at(&endpoint, 3)),
+            endpoint,
+        })
+    }
+
+    /// An OpenBao dev server of the test's own.
+    pub fn vault() -> Option<OwnServer> {
+        let bao = emulator_var("KEYSTACK_TEST_BAO", "Vault outage test")?;
+        let port = free_port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let args = vec![
+            "server".to_owned(),
+            "-dev".to_owned(),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+            "-dev-root-token-id=restart-test-root".to_owned(),
+            "-dev-no-store-token".to_owned(),
+        ];
+        Some(OwnServer {
+            start: server(bao, args, port),
+            manager: Arc::new(super::vault_at(&endpoint, "restart-test-root", 3)),
+            endpoint,
+        })
+    }
+
+    /// A Key Vault test server of the test's own.
+    pub fn azure() -> Option<OwnServer> {
+        let program = emulator_var("KEYSTACK_TEST_KEYVAULT", "Azure outage test")?;
+        let args_file = emulator_var("KEYSTACK_TEST_KEYVAULT_ARGS", "Azure outage test")?;
+        let port = free_port();
+        let endpoint = format!("https://127.0.0.1:{port}");
+        let mut args: Vec<String> = std::fs::read_to_string(&args_file)
+            .expect("the test server's arguments")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        args.extend(["--port".to_owned(), port.to_string()]);
+        let manager = super::azure_at(&endpoint)?;
+        Some(OwnServer {
+            start: server(program, args, port),
+            manager: Arc::new(manager),
+            endpoint,
+        })
+    }
+
+    /// How long one attempt may take in these tests.
+    pub(crate) const ATTEMPT: Duration = Duration::from_secs(2);
+}
+
+/// Managers pointed at an address where nothing listens (`None` where the
+/// backend needs an exported variable, such as a certificate authority).
+pub mod unreachable {
+    use std::sync::Arc;
+
+    use keystack_secrets_core::SecretsManager;
+    use keystack_secrets_core::testkit::free_port;
+
+    /// An address on which nothing listens.
+    pub fn endpoint(scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}", free_port())
+    }
+
+    /// AWS.
+    pub fn aws() -> Option<(Arc<dyn SecretsManager>, String)> {
+        let endpoint = endpoint("http");
+        Some((Arc::new(super::aws_at(&endpoint, 2)), endpoint))
+    }
+
+    /// GCP.
+    pub fn gcp() -> Option<(Arc<dyn SecretsManager>, String)> {
+        let endpoint = endpoint("http");
+        Some((Arc::new(super::gcp_at(&endpoint, 2)), endpoint))
+    }
+
+    /// Vault.
+    pub fn vault() -> Option<(Arc<dyn SecretsManager>, String)> {
+        let endpoint = endpoint("http");
+        Some((Arc::new(super::vault_at(&endpoint, "t", 2)), endpoint))
+    }
+
+    /// Azure (needs the test server's certificate authority).
+    pub fn azure() -> Option<(Arc<dyn SecretsManager>, String)> {
+        let endpoint = endpoint("https");
+        Some((Arc::new(super::azure_at(&endpoint)?), endpoint))
+    }
+}
+
+fn aws_at(endpoint: &str, attempts: u32) -> keystack_secrets_aws::AwsSecretsManager {
+    keystack_secrets_aws::AwsBuilder::new()
+        .with_region("us-east-1")
+        .with_endpoint_url(endpoint)
+        .with_namespace(unique_id())
+        .with_max_attempts(attempts)
+        .with_credentials(keystack_secrets_aws::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "keystack-tests",
+        ))
+        .build()
+        .expect("the AWS settings are valid")
+}
+
+fn gcp_at(endpoint: &str, attempts: u32) -> keystack_secrets_gcp::GcpSecretsManager {
+    keystack_secrets_gcp::GcpBuilder::new()
+        .with_project_id("restart")
+        .with_endpoint(endpoint)
+        .with_max_attempts(attempts)
+        .with_timeout(own_server::ATTEMPT)
+        .build()
+        .expect("the GCP settings are valid")
+}
+
+fn vault_at(
+    endpoint: &str,
+    token: &str,
+    attempts: u32,
+) -> keystack_secrets_vault::VaultSecretsManager {
+    keystack_secrets_vault::VaultBuilder::new()
+        .with_url(endpoint)
+        .with_token(token)
+        .with_max_attempts(attempts)
+        .with_timeout(own_server::ATTEMPT)
+        .build()
+        .expect("the Vault settings are valid")
+}
+
+fn azure_at(endpoint: &str) -> Option<keystack_secrets_azure::AzureSecretsManager> {
+    let ca = emulator_var("KEYSTACK_TEST_AZURE_CA", "Azure Key Vault suite")?;
+    Some(
+        keystack_secrets_azure::AzureBuilder::new()
+            .with_vault_url(endpoint)
+            .with_ca_file(ca)
+            .with_verify_challenge_resource(false)
+            .with_timeout(own_server::ATTEMPT)
+            .build()
+            .expect("the Azure settings are valid"),
+    )
+}

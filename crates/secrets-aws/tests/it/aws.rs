@@ -299,24 +299,3 @@ fn debug_hides_credentials() {
         "{shown}"
     );
 }
-
-#[tokio::test]
-async fn an_emulator_that_stops_is_unavailable_and_is_used_again_once_back() {
-    use keystack_secrets_core::testkit::{emulator_var, free_port, start_server};
-    let Some(moto) = emulator_var("KEYSTACK_TEST_MOTO", "AWS outage test") else {
-        return;
-    };
-    let port = free_port();
-    let args = ["-H", "127.0.0.1", "-p", &port.to_string()].map(str::to_owned);
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let m = builder(&endpoint, &fresh_namespace())
-        .with_max_attempts(2)
-        .build()
-        .unwrap();
-    keystack_secrets_core::conformance::outage_and_recovery(
-        || start_server(&moto, &args, port),
-        &m,
-        &endpoint,
-    )
-    .await;
-}

@@ -4,9 +4,7 @@
 use std::time::{Duration, Instant};
 
 use keystack_secrets_azure::{AzureBuilder, DeletedSecretAction};
-use keystack_secrets_core::conformance::{
-    foreign_secret_is_refused, outage_and_recovery, unreachable_is_unavailable,
-};
+use keystack_secrets_core::conformance::foreign_secret_is_refused;
 use keystack_secrets_core::testkit::free_port;
 use keystack_secrets_core::{Error, Secret, SecretName, SecretsManager};
 
@@ -287,28 +285,6 @@ async fn throttling_and_server_errors_are_retried_then_reported_as_unavailable()
         "v",
         "exactly three attempts were used"
     );
-}
-
-#[tokio::test]
-async fn an_outage_is_unavailable_naming_the_vault_and_recovery_needs_no_restart() {
-    if vault_url().is_none() {
-        return;
-    }
-    let port = free_port();
-    let url = format!("https://127.0.0.1:{port}");
-    let m = builder(&url, None)
-        .with_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    outage_and_recovery(|| start_server(port, &[]).into_child(), &m, &url).await;
-}
-
-#[tokio::test]
-async fn nothing_listening_is_unavailable_within_bounds() {
-    let Some(_) = vault_url() else { return };
-    let url = format!("https://127.0.0.1:{}", free_port());
-    let m = builder(&url, None).build().unwrap();
-    unreachable_is_unavailable(&m, &url).await;
 }
 
 #[tokio::test]

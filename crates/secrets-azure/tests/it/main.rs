@@ -48,13 +48,6 @@ pub(crate) fn manager(url: &str, namespace: Option<&str>) -> AzureSecretsManager
 /// test panics, so that no server outlives its test).
 pub(crate) struct Server(Option<Child>);
 
-impl Server {
-    /// The process, for a test that stops and starts it itself.
-    pub(crate) fn into_child(mut self) -> Child {
-        self.0.take().expect("a running server")
-    }
-}
-
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(mut child) = self.0.take() {

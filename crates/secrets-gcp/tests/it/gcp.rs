@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::process::Command;
-use std::time::Duration;
 
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
@@ -358,18 +357,6 @@ print(secret.name)
     );
 }
 
-#[tokio::test]
-async fn an_unreachable_endpoint_is_unavailable_after_bounded_retries() {
-    let m = GcpBuilder::new()
-        .with_project_id("p")
-        .with_endpoint("http://127.0.0.1:1")
-        .with_max_attempts(2)
-        .with_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    keystack_secrets_core::conformance::unreachable_is_unavailable(&m, "http://127.0.0.1:1").await;
-}
-
 #[test]
 fn configuration_errors_say_what_to_do() {
     let err = |b: GcpBuilder| b.build().unwrap_err().to_string();
@@ -421,28 +408,4 @@ fn debug_shows_the_project_not_more() {
         shown.contains("ml-123") && shown.contains("secretmanager.googleapis.com"),
         "{shown}"
     );
-}
-
-#[tokio::test]
-async fn an_emulator_that_stops_is_unavailable_and_is_used_again_once_back() {
-    use keystack_secrets_core::testkit::{emulator_var, free_port, start_server};
-    let Some(drongo) = emulator_var("KEYSTACK_TEST_DRONGO", "GCP outage test") else {
-        return;
-    };
-    let port = free_port();
-    let args = ["server", "--host", "127.0.0.1", "--port", &port.to_string()].map(str::to_owned);
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let m = GcpBuilder::new()
-        .with_project_id("restart")
-        .with_endpoint(&endpoint)
-        .with_max_attempts(3)
-        .with_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    keystack_secrets_core::conformance::outage_and_recovery(
-        || start_server(&drongo, &args, port),
-        &m,
-        &endpoint,
-    )
-    .await;
 }

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use keystack_secrets_core::{
     Error, Secret, SecretKey, SecretName, SecretPatch, SecretSchema, SecretsManager,
@@ -291,18 +290,6 @@ async fn a_bad_token_is_refused_without_showing_it() {
     assert!(!format!("{err} {err:?}").contains(token));
 }
 
-#[tokio::test]
-async fn an_unreachable_server_is_unavailable_after_bounded_retries() {
-    let m = VaultBuilder::new()
-        .with_url("http://127.0.0.1:1")
-        .with_token("t")
-        .with_max_attempts(2)
-        .with_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    keystack_secrets_core::conformance::unreachable_is_unavailable(&m, "http://127.0.0.1:1").await;
-}
-
 /// The least-privilege policy of docs/backends/vault.md, as written there.
 fn documented_policy() -> String {
     let doc = include_str!("../../../../docs/backends/vault.md");
@@ -559,34 +546,4 @@ async fn a_sealed_server_is_unavailable_after_max_attempts() {
         3,
         "one request per attempt"
     );
-}
-
-#[tokio::test]
-async fn a_server_that_stops_is_unavailable_and_is_used_again_once_back() {
-    use keystack_secrets_core::testkit::{emulator_var, free_port, start_server};
-    let Some(bao) = emulator_var("KEYSTACK_TEST_BAO", "Vault outage test") else {
-        return;
-    };
-    let port = free_port();
-    let args = [
-        "server".to_owned(),
-        "-dev".to_owned(),
-        format!("-dev-listen-address=127.0.0.1:{port}"),
-        "-dev-root-token-id=restart-test-root".to_owned(),
-        "-dev-no-store-token".to_owned(),
-    ];
-    let addr = format!("http://127.0.0.1:{port}");
-    let m = VaultBuilder::new()
-        .with_url(&addr)
-        .with_token("restart-test-root")
-        .with_max_attempts(3)
-        .with_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    keystack_secrets_core::conformance::outage_and_recovery(
-        || start_server(&bao, &args, port),
-        &m,
-        &addr,
-    )
-    .await;
 }
