@@ -2,6 +2,7 @@
 
 mod azure;
 mod components;
+mod docs;
 mod faults;
 mod gcp;
 mod hostile;
