@@ -89,11 +89,36 @@ impl KeySource {
     }
 }
 
-/// Reads a key file, refusing one that others may read.
+/// The most a key file is read: a key is 44 characters of base64; room is
+/// left for a newline and surrounding spaces, nothing more (a key file that
+/// names `/dev/zero` must not fill memory).
+pub(crate) const KEY_FILE_MAX: u64 = 256;
+
+/// Reads a key file (at most [`KEY_FILE_MAX`] bytes), refusing one that
+/// others may read.
 pub(crate) fn read_key_file(path: &Path) -> Result<StoreKey, LocalError> {
-    let text = Zeroizing::new(
-        fs::read_to_string(path).map_err(|source| LocalError::io("read key file", path, source))?,
-    );
+    use std::io::Read;
+    let file =
+        fs::File::open(path).map_err(|source| LocalError::io("read key file", path, source))?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(KEY_FILE_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| LocalError::io("read key file", path, source))?;
+    if bytes.len() as u64 > KEY_FILE_MAX {
+        return Err(LocalError::BadKey {
+            origin: format!("key file {}", path.display()),
+            problem: format!(
+                "it is over {KEY_FILE_MAX} bytes, and a key is 44 characters of base64; \
+                 point key_file at the store's key file"
+            ),
+        });
+    }
+    let text = Zeroizing::new(String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| {
+        LocalError::BadKey {
+            origin: format!("key file {}", path.display()),
+            problem: "it is not text".to_owned(),
+        }
+    })?);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

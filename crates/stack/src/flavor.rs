@@ -191,6 +191,23 @@ impl Catalog {
         for flavor in parsed.flavors {
             let mut seen = std::collections::BTreeSet::new();
             for attribute in &flavor.attributes {
+                if let Some(var) = &attribute.env
+                    && let Err(problem) = check_env_name(var)
+                {
+                    return Err(StackError::Invalid {
+                        file: file.to_owned(),
+                        message: format!(
+                            "flavor {}/{}: attribute '{}' maps to the environment variable \"{}\", {problem}",
+                            flavor.component_type,
+                            flavor.name,
+                            attribute.name,
+                            var.chars()
+                                .take(64)
+                                .flat_map(char::escape_debug)
+                                .collect::<String>()
+                        ),
+                    });
+                }
                 if !seen.insert(attribute.name.as_str()) {
                     return Err(StackError::Invalid {
                         file: file.to_owned(),
@@ -232,9 +249,131 @@ impl Catalog {
     }
 }
 
+/// Variables no flavor may set: rather than pass the command a value, they
+/// change which code it loads or runs (the dynamic loader, the search path,
+/// interpreters' and shells' startup and module paths). See docs/security.md.
+const HIJACKING: &[&str] = &[
+    "PATH",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "PROMPT_COMMAND",
+    "CDPATH",
+    "GLOBIGNORE",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONINSPECT",
+    "PYTHONUSERBASE",
+    "PYTHONEXECUTABLE",
+    "PERL5LIB",
+    "PERL5OPT",
+    "PERLLIB",
+    "RUBYLIB",
+    "RUBYOPT",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "CLASSPATH",
+    "GCONV_PATH",
+    "GIT_EXEC_PATH",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+];
+
+/// Prefixes of variables no flavor may set: the dynamic loaders' own.
+const HIJACKING_PREFIXES: &[&str] = &["LD_", "DYLD_"];
+
+/// Checks the name of a variable a flavor attribute maps to: a POSIX name
+/// (`[A-Za-z_][A-Za-z0-9_]*`) that does not change what the command loads
+/// or runs. The error says what is wrong, after "maps to … ,".
+pub fn check_env_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let posix = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !posix {
+        return Err(
+            "which is not a variable name: use letters, digits and '_', not starting with a digit"
+                .to_owned(),
+        );
+    }
+    let upper = name.to_ascii_uppercase();
+    if HIJACKING.contains(&upper.as_str())
+        || HIJACKING_PREFIXES.iter().any(|p| upper.starts_with(p))
+    {
+        return Err(format!(
+            "which changes what the command loads or runs instead of passing it a value, \
+             so Keystack does not set it from a secret; if you mean it, set it yourself \
+             (`keystack run -- env {name}=… COMMAND`)"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_names_must_be_names_that_do_not_hijack_the_command() {
+        for good in ["MLFLOW_TRACKING_URI", "_X", "a1", "KEYSTACK_LOCAL_KEY"] {
+            assert_eq!(check_env_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", "1X", "A-B", "LD_PRELOAD=/evil.so", "A\nB", "A B", "é"] {
+            assert!(
+                check_env_name(bad)
+                    .unwrap_err()
+                    .contains("not a variable name"),
+                "{bad:?}"
+            );
+        }
+        for hijack in [
+            "LD_PRELOAD",
+            "ld_library_path",
+            "DYLD_INSERT_LIBRARIES",
+            "PATH",
+            "PYTHONPATH",
+            "BASH_ENV",
+            "NODE_OPTIONS",
+        ] {
+            assert!(
+                check_env_name(hijack)
+                    .unwrap_err()
+                    .contains("changes what the command loads or runs"),
+                "{hijack}"
+            );
+        }
+        let mut catalog = Catalog::builtin();
+        let err = catalog
+            .add_yaml(
+                "flavors:\n  - type: experiment_tracker\n    name: evil\n    attributes:\n      - {name: x, env: \"LD_PRELOAD=/evil.so\"}\n",
+                Path::new("evil.yaml"),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("evil.yaml")
+                && err.contains("experiment_tracker/evil")
+                && err.contains("attribute 'x'"),
+            "{err}"
+        );
+        assert!(
+            catalog
+                .get(ComponentType::ExperimentTracker, "evil")
+                .is_err(),
+            "nothing added"
+        );
+    }
 
     #[test]
     fn builtin_catalog_covers_the_required_flavors() {

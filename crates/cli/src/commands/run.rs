@@ -12,7 +12,11 @@ use keystack_stack::{resolve_validated, stack_references};
 use crate::args::RunArgs;
 use crate::context::{named_or_selected_stack, stack_manager, validate_stack};
 use crate::error::{CliError, exit};
-use crate::mask::{MIN_MASKED_LEN, copy_masked};
+use crate::mask::{copy_masked, patterns};
+
+/// Variables Keystack reads for itself (the local store's key), removed
+/// from the child's environment unless the stack maps them.
+const CONSUMED_BY_KEYSTACK: &[&str] = &["KEYSTACK_LOCAL_KEY"];
 
 pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError> {
     let stack = named_or_selected_stack(project, args.stack.as_deref())?;
@@ -30,22 +34,32 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
         concurrency_from_env()?,
     )
     .await?;
-    let mut masks: Vec<Vec<u8>> = resolved
-        .secret_values
-        .iter()
-        .map(|v| v.expose().as_bytes().to_vec())
-        .filter(|v| v.len() >= MIN_MASKED_LEN)
-        .collect();
-    masks.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    masks.dedup();
-
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
     command.args(rest);
-    for (name, value) in resolved.environment(project.catalog()) {
+    let environment = resolved.environment(project.catalog());
+    // Key material Keystack used to open its own store is not the stack's:
+    // the child gets it only if the stack maps it explicitly.
+    for consumed in CONSUMED_BY_KEYSTACK {
+        if !environment.iter().any(|(name, _)| name == consumed) {
+            command.env_remove(consumed);
+        }
+    }
+    for (name, value) in &environment {
         command.env(name, value.expose());
     }
-    let masking = !args.no_masking && !masks.is_empty();
+    let masks = if args.no_masking {
+        Vec::new()
+    } else {
+        patterns(resolved.secret_values.iter().map(|v| v.expose()))
+    };
+    // Nothing of the manager, and no copy of a value but the masks (the
+    // child's environment is copied into it by the OS at spawn), outlives
+    // this point.
+    drop(environment);
+    drop(resolved);
+    drop(manager);
+    let masking = !masks.is_empty();
     if masking {
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
@@ -54,10 +68,10 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
     #[cfg(unix)]
     let signals = signals::Signals::new()?;
     let mut child = command.spawn().map_err(|e| CliError {
-        code: if e.kind() == std::io::ErrorKind::NotFound {
-            127
-        } else {
-            exit::FAILURE
+        code: match e.kind() {
+            std::io::ErrorKind::NotFound => 127,
+            std::io::ErrorKind::PermissionDenied => 126,
+            _ => exit::FAILURE,
         },
         message: format!("cannot run {}: {e}", program.to_string_lossy()),
     })?;
@@ -67,10 +81,10 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
         let err = child.stderr.take().expect("piped");
         let (m1, m2) = (masks.clone(), masks);
         copiers.push(thread::spawn(move || {
-            copy_masked(out, std::io::stdout(), &m1)
+            copy_masked(out, std::io::stdout(), m1)
         }));
         copiers.push(thread::spawn(move || {
-            copy_masked(err, std::io::stderr(), &m2)
+            copy_masked(err, std::io::stderr(), m2)
         }));
     }
     #[cfg(unix)]

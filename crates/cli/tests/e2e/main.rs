@@ -11,6 +11,7 @@ mod leaks;
 mod run;
 mod secrets;
 mod stacks;
+mod trust;
 mod vault;
 mod walkthrough;
 
@@ -235,15 +236,23 @@ impl Sandbox {
 
     /// Registers the guide's mlflow tracker, referring to `mlflow_secret`.
     pub(crate) fn register_mlflow_tracker(&self) {
-        self.run(&[
-            "experiment-tracker",
-            "register",
-            "mlflow",
-            "--flavor=mlflow",
-            "--tracking_uri=http://127.0.0.1:5000",
-            "--tracking_username={{mlflow_secret.username}}",
-            "--tracking_password={{mlflow_secret.password}}",
-        ])
+        self.register_mlflow_tracker_with(&[]);
+    }
+
+    /// [`Sandbox::register_mlflow_tracker`] with `env` added.
+    pub(crate) fn register_mlflow_tracker_with(&self, env: &[(&str, &str)]) {
+        self.run_env(
+            &[
+                "experiment-tracker",
+                "register",
+                "mlflow",
+                "--flavor=mlflow",
+                "--tracking_uri=http://127.0.0.1:5000",
+                "--tracking_username={{mlflow_secret.username}}",
+                "--tracking_password={{mlflow_secret.password}}",
+            ],
+            env,
+        )
         .ok();
     }
 

@@ -1,0 +1,223 @@
+//! What `keystack run` lets through, and what it reads, when the input is
+//! hostile or merely large (issue 15's findings 3, 5, 7, 8, 9 and 11).
+
+use super::Sandbox;
+use keystack_secrets_core::REDACTED;
+
+const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDu\n-----END PRIVATE KEY-----";
+
+/// A stack whose mlflow tracker's password is `{{tls.pem}}`, a PEM.
+fn pem_stack() -> Sandbox {
+    let s = Sandbox::new();
+    std::fs::write(s.path().join("pem.txt"), PEM).unwrap();
+    s.run(&[
+        "secrets-manager",
+        "secret",
+        "register",
+        "tls",
+        "--pem=@pem.txt",
+    ])
+    .ok();
+    s.run(&[
+        "experiment-tracker",
+        "register",
+        "mlflow",
+        "--flavor=mlflow",
+        "--tracking_password={{tls.pem}}",
+    ])
+    .ok();
+    s.run(&[
+        "stack", "register", "ml", "-o", "default", "-a", "default", "-x", "default", "-e",
+        "mlflow", "--set",
+    ])
+    .ok();
+    s
+}
+
+fn assert_no_pem_line(text: &str) {
+    for line in PEM.lines().filter(|l| l.len() >= 3) {
+        assert!(!text.contains(line), "{line:?} leaked in:\n{text}");
+    }
+}
+
+#[test]
+fn multi_line_values_are_masked_whole_and_line_by_line() {
+    let s = pem_stack();
+    let whole = s
+        .run(&[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s\\n' \"$MLFLOW_TRACKING_PASSWORD\"",
+        ])
+        .ok();
+    assert_eq!(whole.stdout, format!("{REDACTED}\n"));
+    // Line by line, re-indented, on standard error, and written slowly so
+    // that lines arrive split across reads.
+    let lines = s
+        .run(&[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s\\n' \"$MLFLOW_TRACKING_PASSWORD\" | while IFS= read -r l; do \
+             printf '  %s' \"${l%??????}\" >&2; sleep 0.05; printf '%s\\n' \"${l#\"${l%??????}\"}\" >&2; done",
+        ])
+        .ok();
+    assert_no_pem_line(&lines.stderr);
+    assert_eq!(
+        lines.stderr.matches(REDACTED).count(),
+        4,
+        "{}",
+        lines.stderr
+    );
+}
+
+#[test]
+fn masking_holds_back_no_more_than_a_value_could_still_need() {
+    let s = Sandbox::new();
+    s.seed();
+    // 64 MiB without a newline: keystack's own peak memory (read by the
+    // child from /proc, keystack being its parent) stays far below it.
+    let run = s
+        .run(&[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "head -c 67108864 /dev/zero | tr '\\0' a; grep VmHWM /proc/$PPID/status >&2",
+        ])
+        .ok();
+    assert_eq!(run.stdout.len(), 64 << 20);
+    let peak_kib: u64 = run
+        .stderr
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("VmHWM in {:?}", run.stderr));
+    assert!(peak_kib < 32 * 1024, "keystack peaked at {peak_kib} KiB");
+}
+
+#[test]
+fn a_prompt_is_shown_before_the_command_ends() {
+    use std::io::Read;
+    let s = Sandbox::new();
+    s.seed();
+    let mut child = s
+        .std_command()
+        .args(["run", "--", "sh", "-c", "printf 'Continue? '; sleep 5"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 10];
+    let started = std::time::Instant::now();
+    out.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"Continue? ");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the prompt waited for the command to end"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_child_does_not_get_the_store_key() {
+    let s = Sandbox::empty();
+    let key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let env = [("KEYSTACK_LOCAL_KEY", key)];
+    s.run_env(&["init"], &env).ok();
+    s.run_env(
+        &[
+            "secrets-manager",
+            "secret",
+            "register",
+            "mlflow_secret",
+            "--username=admin",
+            "--password=abc123",
+        ],
+        &env,
+    )
+    .ok();
+    s.register_mlflow_tracker_with(&env);
+    s.run_env(&["stack", "update", "default", "-e", "mlflow"], &env)
+        .ok();
+    let run = s
+        .run_env(
+            &[
+                "run",
+                "--",
+                "sh",
+                "-c",
+                "echo \"key=${KEYSTACK_LOCAL_KEY:-none}\"",
+            ],
+            &env,
+        )
+        .ok();
+    assert_eq!(run.stdout, "key=none\n");
+    assert!(!run.stderr.contains(key));
+}
+
+#[test]
+fn a_key_file_is_read_only_as_far_as_a_key_can_be() {
+    let s = Sandbox::new();
+    s.run(&[
+        "secrets-manager",
+        "register",
+        "zero",
+        "--flavor=local",
+        "--path=store",
+        "--key_file=/dev/zero",
+    ])
+    .ok();
+    s.run(&["stack", "update", "default", "-x", "zero"]).ok();
+    // Under a 256 MiB address-space limit: reading /dev/zero whole would die.
+    let run = s
+        .std_command_via(&["sh", "-c", "ulimit -v 262144; exec \"$0\" \"$@\""])
+        .args(["secrets-manager", "secret", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero") && stderr.contains("over 256 bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn flavor_environment_names_are_names_that_do_not_hijack_the_command() {
+    for (env, why) in [
+        ("LD_PRELOAD=/evil.so", "not a variable name"),
+        ("", "not a variable name"),
+        ("A\\nB", "not a variable name"),
+        ("LD_PRELOAD", "changes what the command loads or runs"),
+        ("PATH", "changes what the command loads or runs"),
+        ("PYTHONPATH", "changes what the command loads or runs"),
+    ] {
+        let s = Sandbox::new();
+        std::fs::create_dir_all(s.path().join(".keystack/flavors")).unwrap();
+        std::fs::write(
+            s.path().join(".keystack/flavors/evil.yaml"),
+            format!("flavors:\n  - type: experiment_tracker\n    name: evil\n    attributes:\n      - {{name: x, env: \"{env}\"}}\n"),
+        )
+        .unwrap();
+        s.run(&["stack", "describe"])
+            .fails(2)
+            .err_has("evil.yaml")
+            .err_has("attribute 'x' maps to the environment variable")
+            .err_has(why);
+    }
+}
+
+#[test]
+fn a_command_found_but_not_executable_is_126_and_one_not_found_127() {
+    let s = Sandbox::new();
+    s.run(&["run", "--", "/etc/passwd"])
+        .fails(126)
+        .err_has("cannot run /etc/passwd");
+    s.run(&["run", "--", "./no-such-command"]).fails(127);
+}
