@@ -172,3 +172,11 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
     }
     exit::FAILURE
 }
+
+#[cfg(all(test, feature = "local"))]
+mod tests {
+    #[test]
+    fn the_local_store_key_is_among_the_variables_kept_from_the_child() {
+        assert!(super::CONSUMED_BY_KEYSTACK.contains(&keystack_secrets_local::LOCAL_KEY_ENV));
+    }
+}
