@@ -15,8 +15,9 @@ use keystack_secrets_core::testkit::{Fixture, emulator_var, unique_id};
 /// A fresh local store in a temporary folder of its own.
 pub fn local() -> Option<Fixture> {
     let dir = tempfile::tempdir().expect("a temporary folder");
+    // A folder Keystack makes itself (0700); the temporary one follows the umask.
     let manager = keystack_secrets_local::LocalBuilder::new()
-        .with_path(dir.path())
+        .with_path(dir.path().join("store"))
         .build()
         .expect("a new store opens");
     Some(Fixture::new(Arc::new(manager)).with_guard(dir))

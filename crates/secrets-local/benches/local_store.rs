@@ -34,7 +34,10 @@ fn secrets() -> Vec<Secret> {
 
 fn fresh_store() -> (tempfile::TempDir, LocalSecretsManager) {
     let dir = tempfile::tempdir().unwrap();
-    let manager = LocalBuilder::new().with_path(dir.path()).build().unwrap();
+    let manager = LocalBuilder::new()
+        .with_path(dir.path().join("store"))
+        .build()
+        .unwrap();
     (dir, manager)
 }
 

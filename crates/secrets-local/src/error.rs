@@ -44,6 +44,17 @@ pub enum LocalError {
         /// Its permission bits.
         mode: u32,
     },
+    /// A store folder, store file or key file that is not the user's alone
+    /// (a symbolic link, another owner, or access for group or others).
+    #[error("{} {problem}; {fix}", path.display())]
+    Untrusted {
+        /// The folder or file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+        /// The command that fixes it.
+        fix: String,
+    },
     /// The store holds secrets but its key file is gone.
     #[error("store {} exists but its key file {} is missing; restore the key file, or set KEYSTACK_LOCAL_KEY to the store's key", store.display(), key.display())]
     KeyFileMissing {
@@ -195,6 +206,11 @@ impl From<LocalError> for Error {
             | LocalError::Config(_) => Error::InvalidConfig {
                 backend: FLAVOR,
                 message,
+            },
+            LocalError::Untrusted { .. } => Error::PermissionDenied {
+                backend: FLAVOR,
+                message,
+                source: None,
             },
             LocalError::KeyFileMissing { .. } | LocalError::WrongKey { .. } => {
                 Error::Unauthenticated {

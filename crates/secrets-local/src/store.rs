@@ -89,6 +89,63 @@ fn create_private_file(path: &Path) -> Result<(), LocalError> {
     }
 }
 
+/// Refuses a store folder (`folder`) or file that is not the user's alone,
+/// as ssh refuses a loose private key: a file that is a symbolic link (the
+/// folder may be one; what it points to is checked), owned by someone else,
+/// or open to group or others. The error names the path and the fix.
+pub(crate) fn check_private(path: &Path, folder: bool) -> Result<(), LocalError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let untrusted = |problem: String, fix: String| LocalError::Untrusted {
+            path: path.to_owned(),
+            problem,
+            fix,
+        };
+        let meta = if folder {
+            fs::metadata(path)
+        } else {
+            fs::symlink_metadata(path)
+        }
+        .map_err(|source| LocalError::io("check", path, source))?;
+        if meta.file_type().is_symlink() {
+            return Err(untrusted(
+                "is a symbolic link, which Keystack does not follow for its store and key files"
+                    .to_owned(),
+                format!(
+                    "replace it with the file itself, or point `path` (or `key_file`) at where it leads ({})",
+                    fs::canonicalize(path)
+                        .map_or_else(|_| "a missing file".to_owned(), |p| p.display().to_string())
+                ),
+            ));
+        }
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me {
+            return Err(untrusted(
+                format!("is owned by uid {}, not by you (uid {me})", meta.uid()),
+                format!(
+                    "if it is yours, run `chown {me} {}`; otherwise use a store of your own",
+                    path.display()
+                ),
+            ));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(untrusted(
+                format!("has mode {mode:03o}, so other users may read or change it"),
+                format!(
+                    "run `chmod {} {}`",
+                    if folder { "700" } else { "600" },
+                    path.display()
+                ),
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, folder);
+    Ok(())
+}
+
 /// Checks the file's header without going through SQLite, so that a foreign
 /// or cut-off file is refused before SQLite reads (or rolls back into) it.
 fn check_header(path: &Path) -> Result<(), LocalError> {
@@ -192,6 +249,15 @@ impl Store {
             },
         };
         let (application_id, version) = store.identity()?;
+        // Another program's file is that first; then, before anything is
+        // read or written, the folder and the file must be the user's alone.
+        if application_id != 0 || version != 0 || store.has_tables()? {
+            store.check_identity(application_id, version)?;
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            check_private(dir, true)?;
+        }
+        check_private(path, false)?;
         if application_id == 0 && version == 0 && store.initialize(key_source)? {
             return Ok(store);
         }
@@ -204,6 +270,15 @@ impl Store {
             store.migrate()?;
         }
         Ok(store)
+    }
+
+    /// Whether the database holds any table (an empty file holds none).
+    fn has_tables(&self) -> Result<bool, LocalError> {
+        self.conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master)", [], |row| {
+                row.get::<_, bool>(0)
+            })
+            .map_err(|e| self.ctx.sqlite(e))
     }
 
     fn identity(&self) -> Result<(i64, i64), LocalError> {

@@ -409,20 +409,19 @@ pub fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
 /// Writes `text` to `path` through a temporary file and a rename, so a
 /// reader sees the old file or the new one, never half of one. New folders
 /// are 0700 and the file 0600: Keystack's files are the owner's alone.
+///
+/// The temporary file is created exclusively (`O_CREAT | O_EXCL`: never
+/// through a symlink, never an existing file) under an unpredictable name in
+/// the target's folder, so a file planted in a shared folder cannot redirect
+/// the write; the rename replaces `path` itself, not what a symlink there
+/// points to.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), StackError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir_all(dir).map_err(|e| StackError::io("create", dir, e))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let (tmp, mut file) =
+        create_temporary(dir, name).map_err(|e| StackError::io("write", path, e))?;
     let result = (|| {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         fs::rename(&tmp, path)
@@ -431,4 +430,26 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), StackError> {
         let _ = fs::remove_file(&tmp);
     }
     result.map_err(|e| StackError::io("write", path, e))
+}
+
+/// A new file `.NAME.RANDOM.tmp` in `dir`, created exclusively (0600), with
+/// a fresh random name on each of a few tries if one is taken.
+fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(PathBuf, fs::File)> {
+    let mut last = None;
+    for _ in 0..16 {
+        let mut random = [0u8; 12];
+        getrandom::fill(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let tmp = dir.join(format!(".{name}.{suffix}.tmp"));
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }

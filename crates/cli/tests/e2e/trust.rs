@@ -221,3 +221,128 @@ fn a_command_found_but_not_executable_is_126_and_one_not_found_127() {
         .err_has("cannot run /etc/passwd");
     s.run(&["run", "--", "./no-such-command"]).fails(127);
 }
+
+fn chmod(mode: u32, path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+#[test]
+fn loose_or_planted_store_files_are_refused_with_the_fix() {
+    // A store file made beforehand, open to everyone.
+    let s = Sandbox::new();
+    let store = s.path().join("data/local");
+    std::fs::create_dir_all(&store).unwrap();
+    chmod(0o700, &store);
+    std::fs::write(store.join("secrets.db"), b"").unwrap();
+    chmod(0o666, &store.join("secrets.db"));
+    s.run(&["secrets-manager", "secret", "list"])
+        .fails(1)
+        .err_has("secrets.db has mode 666, so other users may read or change it")
+        .err_has("chmod 600");
+    assert_eq!(
+        std::fs::read(store.join("secrets.db")).unwrap(),
+        b"",
+        "not initialized"
+    );
+    assert!(
+        !store.join("secrets.key").exists(),
+        "no key made for a loose store"
+    );
+
+    // A store folder open to everyone.
+    let s = Sandbox::new();
+    s.run(&["secrets-manager", "secret", "register", "a", "--k=v"])
+        .ok();
+    let store = s.path().join("data/local");
+    chmod(0o777, &store);
+    s.run(&["secrets-manager", "secret", "get", "a"])
+        .fails(1)
+        .err_has("has mode 777")
+        .err_has("chmod 700");
+
+    // A store file that is a symlink to a loose file elsewhere.
+    let s = Sandbox::new();
+    let store = s.path().join("data/local");
+    std::fs::create_dir_all(&store).unwrap();
+    chmod(0o700, &store);
+    std::fs::write(s.path().join("elsewhere.db"), b"").unwrap();
+    chmod(0o666, &s.path().join("elsewhere.db"));
+    std::os::unix::fs::symlink(s.path().join("elsewhere.db"), store.join("secrets.db")).unwrap();
+    s.run(&["secrets-manager", "secret", "list"])
+        .fails(1)
+        .err_has("is a symbolic link");
+    assert_eq!(std::fs::read(s.path().join("elsewhere.db")).unwrap(), b"");
+}
+
+#[test]
+fn a_store_owned_by_another_user_is_refused() {
+    if !is_root() {
+        // Handing a folder to another user needs root; CI runs as root.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "a_store_owned_by_another_user_is_refused: needs root (chown)"
+        );
+        return;
+    }
+    let s = Sandbox::new();
+    s.run(&["secrets-manager", "secret", "register", "a", "--k=v"])
+        .ok();
+    let store = s.path().join("data/local");
+    let status = std::process::Command::new("chown")
+        .args(["-R", "1001:1001"])
+        .arg(&store)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    s.run(&["secrets-manager", "secret", "get", "a"])
+        .fails(1)
+        .err_has("is owned by uid 1001, not by you (uid 0)")
+        .err_has("chown 0");
+}
+
+#[test]
+fn planted_temporary_files_cannot_redirect_a_write() {
+    let s = Sandbox::new();
+    s.run(&["secrets-manager", "secret", "register", "a", "--k=v"])
+        .ok();
+    let key = s.path().join("data/local/secrets.key");
+    let before = std::fs::read(&key).unwrap();
+    let shared = s.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    // The names an earlier Keystack would have used (`.NAME.PID.tmp`) for
+    // the next 400 processes, each a symlink to the store's key file.
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .map_or(1000, |t| t.trim().parse().unwrap_or(1000));
+    for pid in last + 1..=last + 400 {
+        std::os::unix::fs::symlink(&key, shared.join(format!(".export.yaml.{pid}.tmp"))).unwrap();
+    }
+    // And the target itself, a symlink to the key file: it is replaced, not followed.
+    std::os::unix::fs::symlink(&key, shared.join("other.yaml")).unwrap();
+    s.run(&["stack", "export", "default", "shared/export.yaml"])
+        .ok();
+    s.run(&["stack", "export", "default", "shared/other.yaml"])
+        .ok();
+    assert_eq!(
+        std::fs::read(&key).unwrap(),
+        before,
+        "the key file is untouched"
+    );
+    assert!(!shared.join("other.yaml").is_symlink());
+    assert!(
+        std::fs::read_to_string(shared.join("export.yaml"))
+            .unwrap()
+            .contains("default")
+    );
+    s.run(&["secrets-manager", "secret", "get", "a", "-k", "k"])
+        .ok()
+        .out_has("v");
+}

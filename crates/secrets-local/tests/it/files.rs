@@ -49,7 +49,7 @@ fn open_err(dir: &Path) -> LocalError {
 #[tokio::test]
 async fn files_and_folder_are_private() {
     use std::os::unix::fs::PermissionsExt;
-    let root = tempfile::tempdir().unwrap();
+    let root = super::private_dir().unwrap();
     let dir = root.path().join("nested/store");
     store_with_secrets(&dir, 1).await;
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -60,7 +60,7 @@ async fn files_and_folder_are_private() {
 
 #[tokio::test]
 async fn values_are_not_in_the_file_in_clear() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     let manager = open(dir.path());
     manager
         .register_secret(&secret("db", &[("password", "PLAINTEXT-CANARY-1234")]))
@@ -74,7 +74,7 @@ async fn values_are_not_in_the_file_in_clear() {
 
 #[tokio::test]
 async fn reopening_reads_what_was_written() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 3).await;
     let manager = open(dir.path());
     let got = manager.get_secret(&name("s0002")).await.unwrap();
@@ -84,7 +84,7 @@ async fn reopening_reads_what_was_written() {
 
 #[tokio::test]
 async fn wrong_key_is_refused_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 5).await;
     let before = snapshot(dir.path());
     let err = LocalBuilder::new()
@@ -127,7 +127,7 @@ fn write_key_file(path: &Path, key: &StoreKey) {
 
 #[tokio::test]
 async fn key_from_environment_form_opens_the_store() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 1).await;
     let text = fs::read_to_string(dir.path().join(KEY_FILE)).unwrap();
     let key = StoreKey::from_base64(&text, "test").unwrap();
@@ -142,7 +142,7 @@ async fn key_from_environment_form_opens_the_store() {
 
 #[tokio::test]
 async fn missing_key_file_is_not_replaced_by_a_new_key() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 1).await;
     fs::remove_file(dir.path().join(KEY_FILE)).unwrap();
     let before = snapshot(dir.path());
@@ -154,7 +154,7 @@ async fn missing_key_file_is_not_replaced_by_a_new_key() {
 
 #[tokio::test]
 async fn truncated_store_is_refused_and_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 200).await;
     let path = dir.path().join(STORE_FILE);
     let len = fs::metadata(&path).unwrap().len();
@@ -170,7 +170,7 @@ async fn truncated_store_is_refused_and_left_alone() {
 
 #[tokio::test]
 async fn corrupted_pages_are_reported_not_masked() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 200).await;
     let path = dir.path().join(STORE_FILE);
     let mut bytes = fs::read(&path).unwrap();
@@ -196,7 +196,7 @@ async fn corrupted_pages_are_reported_not_masked() {
 
 #[tokio::test]
 async fn tampered_row_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 2).await;
     // Swap the ciphertexts of two rows, as an attacker with write access could.
     let conn = rusqlite::Connection::open(dir.path().join(STORE_FILE)).unwrap();
@@ -216,7 +216,7 @@ async fn tampered_row_is_refused() {
 #[tokio::test]
 async fn foreign_files_are_refused_and_left_alone() {
     // Not SQLite at all.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     fs::write(
         dir.path().join(STORE_FILE),
         b"these are my notes, not a database",
@@ -228,7 +228,7 @@ async fn foreign_files_are_refused_and_left_alone() {
     assert_eq!(snapshot(dir.path()), before);
 
     // Another program's SQLite database.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     let conn = rusqlite::Connection::open(dir.path().join(STORE_FILE)).unwrap();
     conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('x');")
         .unwrap();
@@ -242,7 +242,7 @@ async fn foreign_files_are_refused_and_left_alone() {
 
 #[tokio::test]
 async fn newer_schema_is_refused_and_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 1).await;
     let conn = rusqlite::Connection::open(dir.path().join(STORE_FILE)).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
@@ -266,7 +266,7 @@ async fn newer_schema_is_refused_and_left_alone() {
 
 #[tokio::test]
 async fn integrity_check_passes_on_a_healthy_store() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 10).await;
     open(dir.path()).verify().await.unwrap();
 }
@@ -287,7 +287,7 @@ fn config_rejects_unknown_settings() {
 
 #[tokio::test]
 async fn environment_selects_folder_and_key() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     store_with_secrets(dir.path(), 1).await;
     let key_text = fs::read_to_string(dir.path().join(KEY_FILE)).unwrap();
     fs::remove_file(dir.path().join(KEY_FILE)).unwrap();

@@ -24,7 +24,7 @@ fn chain(err: &dyn std::error::Error) -> String {
 
 #[tokio::test]
 async fn nothing_leaks_through_debug_or_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     let manager = open(dir.path());
     manager
         .register_secret(&secret("db", &[("password", VALUE)]))

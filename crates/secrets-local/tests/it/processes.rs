@@ -101,7 +101,7 @@ fn committed_lines(child: &mut Child) -> impl Iterator<Item = String> + use<> {
 async fn concurrent_writer_processes_lose_nothing() {
     const PROCESSES: usize = 4;
     const EACH: usize = 40;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     let manager = open(dir.path());
     manager
         .register_secret(&secret("shared", &[("base", "kept")]))
@@ -136,7 +136,7 @@ async fn concurrent_writer_processes_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_during_write_loop_keeps_every_committed_secret() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     // Kill the writer 50 times, after a different, pseudo-random number of
     // commits each time, so that kills land at every point of a write.
     let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
@@ -203,7 +203,7 @@ async fn kill_during_write_loop_keeps_every_committed_secret() {
 async fn processes_creating_one_store_at_once_agree_on_its_key() {
     const PROCESSES: usize = 4;
     const EACH: usize = 5;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     let mut children: Vec<Child> = (0..PROCESSES)
         .map(|id| spawn_child("creator", dir.path(), id, EACH))
         .collect();
@@ -347,7 +347,7 @@ async fn mixed_operations(dir: &Path, id: usize, count: usize) {
 async fn mixed_operations_of_eight_processes_equal_a_sequential_replay() {
     const PROCESSES: usize = 8;
     const EACH: usize = 500;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = super::private_dir().unwrap();
     let manager = open(dir.path());
     let replay = InMemorySecretsManager::new();
     for s in SHARED {
