@@ -67,8 +67,45 @@ pub fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, StackErr
     };
     serde_saphyr::from_str_with_options(text, options).map_err(|e| StackError::Yaml {
         file: file.to_owned(),
-        message: e.to_string(),
+        message: message(&e),
     })
+}
+
+/// The parser's error as a position and a problem, never a line of the file
+/// nor a value in it: a file may hold a plain value in a sensitive attribute
+/// (allowed, with a warning), and an error must not print it.
+fn message(err: &serde_saphyr::Error) -> String {
+    let problem = err.render_with_options(serde_saphyr::render_options! {
+        formatter: &serde_saphyr::UserMessageFormatter,
+        snippets: serde_saphyr::SnippetMode::Off,
+    });
+    // The location is given once, in front; the formatter's own suffix goes.
+    let problem = problem
+        .rsplit_once(" at line ")
+        .map_or(problem.as_str(), |(before, _)| before)
+        .to_owned();
+    let problem = without_values(&problem).replace(
+        ", set DuplicateKeyPolicy in Options if acceptable",
+        "; remove one of them",
+    );
+    match err.location() {
+        Some(at) => format!("line {}, column {}: {problem}", at.line(), at.column()),
+        None => problem,
+    }
+}
+
+/// Serde's "invalid type: string \"…\", expected …" and "invalid value: …"
+/// name the value found; only its kind is kept.
+fn without_values(problem: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(start) = problem.find(lead) {
+            let rest = &problem[start + lead.len()..];
+            let end = rest.find(", expected").unwrap_or(rest.len());
+            let kind = rest[..end].split_whitespace().next().unwrap_or("value");
+            return format!("{}{lead}{kind}{}", &problem[..start], &rest[end..]);
+        }
+    }
+    problem.to_owned()
 }
 
 /// Writes `value` as YAML.
@@ -105,6 +142,37 @@ mod tests {
         assert!(err.to_string().contains("dup.yaml"), "{err}");
         let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
         assert!(parse::<serde_saphyr_value::Any>(&deep, Path::new("deep.yaml")).is_err());
+    }
+
+    #[test]
+    fn errors_give_positions_never_lines_or_values_of_the_file() {
+        let err = parse::<BTreeMap<String, BTreeMap<String, String>>>(
+            "attributes:\n  tracking_password: hunter2secret\n  tracking_password: hunter2secret\n",
+            Path::new("m.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("m.yaml: line 3, column 3: duplicate mapping key `tracking_password`"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2secret"), "{err}");
+        let err = parse::<BTreeMap<String, bool>>("switch: hunter2secret\n", Path::new("t.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("t.yaml: line 1") && err.contains("invalid"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2secret"), "{err}");
+        let err = parse::<BTreeMap<String, String>>("a: \"hunter2secret\n", Path::new("q.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("q.yaml: line 1, column 4: unclosed quote"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2secret"), "{err}");
     }
 
     #[test]

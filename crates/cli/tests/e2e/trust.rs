@@ -346,3 +346,22 @@ fn planted_temporary_files_cannot_redirect_a_write() {
         .ok()
         .out_has("v");
 }
+
+#[test]
+fn yaml_errors_give_positions_and_never_quote_the_file() {
+    let s = Sandbox::new();
+    let file = s
+        .path()
+        .join(".keystack/components/experiment_tracker/m.yaml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        "type: experiment_tracker\nname: m\nflavor: mlflow\nattributes:\n  tracking_password: plain-Hunter2\n  tracking_password: plain-Hunter2\n",
+    )
+    .unwrap();
+    let run = s.run(&["experiment-tracker", "describe", "m"]).fails(2);
+    let run = run
+        .err_has("m.yaml: line 6, column 3")
+        .err_has("duplicate mapping key `tracking_password`");
+    assert!(!run.stderr.contains("plain-Hunter2"), "{}", run.stderr);
+}
