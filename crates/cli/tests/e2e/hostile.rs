@@ -279,6 +279,38 @@ fn hostile_stack_files_are_refused_quickly() {
     s.run(&["stack", "import", huge.to_str().unwrap()])
         .fails(2)
         .err_has("over the 1048576-byte limit");
+    // The same through a FIFO, whose writer counts what keystack read: no
+    // more than the limit, plus what the pipe buffers.
+    let fifo = s.path().join("endless.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut out = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            let chunk = [b'a'; 4096];
+            let mut written = 0usize;
+            while written < 100 * 1024 * 1024 && out.write_all(&chunk).is_ok() {
+                written += chunk.len();
+            }
+            written
+        })
+    };
+    s.run(&["stack", "import", fifo.to_str().unwrap()])
+        .fails(2)
+        .err_has("over the 1048576-byte limit");
+    let written = writer.join().unwrap();
+    assert!(
+        written <= 1024 * 1024 + 4096 + 1024 * 1024,
+        "keystack let {written} bytes be written into the FIFO"
+    );
+    std::fs::remove_file(&fifo).unwrap();
     import("deep.yaml", "[".repeat(100_000).as_bytes())
         .fails(2)
         .err_has("deep.yaml");

@@ -6,7 +6,14 @@
 use super::{Run, Sandbox};
 use keystack_secrets_core::REDACTED;
 
-const MARKER: &str = "LEAK-MARKER-7f3a9c-never-print-me";
+/// Two lines, so that a value leaking line by line (a PEM, a JSON key file)
+/// is caught as surely as one leaking whole.
+const MARKER: &str = "LEAK-MARKER-7f3a9c-never-print-me\nsecond-line-LEAK-0d2e91-never-print-me";
+
+/// Whether `text` shows the marker, whole or any line of it.
+fn shows(text: &str) -> bool {
+    text.contains(MARKER) || MARKER.lines().any(|line| text.contains(line))
+}
 
 fn sm(args: &[&str]) -> Vec<String> {
     let mut all = vec!["secrets-manager".to_owned(), "secret".to_owned()];
@@ -62,7 +69,7 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
             "--",
             "sh",
             "-c",
-            "echo pw=$MLFLOW_TRACKING_PASSWORD >&2; echo pw=$MLFLOW_TRACKING_PASSWORD",
+            "echo \"pw=$MLFLOW_TRACKING_PASSWORD\" >&2; echo \"pw=$MLFLOW_TRACKING_PASSWORD\"",
         ]),
         // error paths
         sm(&["register", "mlflow_secret", "--password=other"]),
@@ -94,7 +101,7 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
     .collect();
     for (what, out) in &must_not_show {
         assert!(
-            !out.stdout.contains(MARKER) && !out.stderr.contains(MARKER),
+            !shows(&out.stdout) && !shows(&out.stderr),
             "`keystack {what}` showed the value:\nstdout: {}\nstderr: {}",
             out.stdout,
             out.stderr
@@ -123,7 +130,7 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
     // fail), and only on standard output: the log never has it.
     let asked = run(sm(&["get", "mlflow_secret"])).ok();
     assert!(asked.stdout.contains(MARKER));
-    assert!(asked.stderr.contains("keystack: ") && !asked.stderr.contains(MARKER));
+    assert!(asked.stderr.contains("keystack: ") && !shows(&asked.stderr));
     assert!(
         run(sm(&["get", "mlflow_secret", "-o", "env"]))
             .ok()
@@ -137,7 +144,7 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
             "--",
             "sh",
             "-c",
-            "echo $MLFLOW_TRACKING_PASSWORD"
+            "echo \"$MLFLOW_TRACKING_PASSWORD\""
         ]))
         .ok()
         .stdout
@@ -152,7 +159,7 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
         )],
     );
     assert_ne!(wrong_key.code, 0);
-    assert!(!wrong_key.stdout.contains(MARKER) && !wrong_key.stderr.contains(MARKER));
+    assert!(!shows(&wrong_key.stdout) && !shows(&wrong_key.stderr));
 
     // Nowhere on disk in plain text: not the YAML, not the export, not the
     // encrypted store or its key file, not anything else in the sandbox.
@@ -160,7 +167,9 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
     assert!(files.iter().any(|(p, _)| p.ends_with("exported.yaml")));
     for (path, bytes) in files {
         assert!(
-            !bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
+            !MARKER
+                .lines()
+                .any(|line| bytes.windows(line.len()).any(|w| w == line.as_bytes())),
             "{} holds the value in plain text",
             path.display()
         );

@@ -138,19 +138,35 @@ fn export_and_import_round_trip() {
 
 #[test]
 fn hostile_yaml_is_refused() {
+    // Aliases in a file that is otherwise a valid stack export, so that
+    // nothing but the alias budget can stop it: 5,000 references to one
+    // component whose attribute is 1 KiB (5 MB once expanded; a real bomb
+    // nests them, which a valid export cannot).
     let s = Sandbox::new();
     let file = s.path().join("bomb.yaml");
-    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-    for i in 1..9 {
-        let p = i - 1;
-        bomb.push_str(&format!(
-            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-        ));
+    let mut bomb = format!(
+        "stack:\n  name: bombed\n  components: {{experiment_tracker: m}}\ncomponents:\n  - &c {{type: experiment_tracker, name: m, flavor: mlflow, attributes: {{tracking_uri: {}}}}}\n",
+        "x".repeat(1024)
+    );
+    for _ in 0..5_000 {
+        bomb.push_str("  - *c\n");
     }
     std::fs::write(&file, bomb).unwrap();
-    s.run(&["stack", "import", file.to_str().unwrap()])
+    let started = std::time::Instant::now();
+    let run = s
+        .run(&["stack", "import", file.to_str().unwrap()])
         .fails(2)
         .err_has("bomb.yaml");
+    // Stopped by the parser's budget while it expanded the aliases (each
+    // expansion counts against the scalar bytes allowed), not by a schema check.
+    assert!(
+        run.stderr
+            .contains("too large or too complex: limits breached")
+            && run.stderr.contains("(defined at line 5"),
+        "stopped by the expansion budget: {}",
+        run.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[test]
