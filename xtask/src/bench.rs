@@ -60,6 +60,7 @@ struct Row {
 enum Target {
     AtMostMs(f64),
     AtLeastMbPerS(f64),
+    AtMostTimes(f64),
 }
 
 impl Row {
@@ -89,6 +90,9 @@ impl Row {
             Target::AtLeastMbPerS(min) => {
                 format!("≥ {min} MB/s {}", if value >= min { "✓" } else { "✗" })
             }
+            Target::AtMostTimes(max) => {
+                format!("≤ {max}× {}", if value <= max { "✓" } else { "✗" })
+            }
         }
     }
 }
@@ -112,6 +116,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     step("build the binaries", build)?;
 
     let mut rows = cli_rows(&mode)?;
+    rows.extend(masking_rows(&mode)?);
     rows.extend(validation_rows(&mode)?);
     rows.extend(library_rows(&mode)?);
 
@@ -397,6 +402,105 @@ fn cli_rows(mode: &Mode) -> Result<Vec<Row>, String> {
 
 /// A stack with 200 references to 50 seeded secrets, through a user flavor
 /// with 200 attributes.
+/// `keystack run` passing a large stream through, masked and with
+/// `--no-masking`, with and without newlines: throughput, and keystack's
+/// peak memory (its VmHWM, which the command reads from `/proc/$PPID` as
+/// its last act). Targets: masked within 2× of unmasked; memory bounded by
+/// the longest value, not by the stream.
+fn masking_rows(mode: &Mode) -> Result<Vec<Row>, String> {
+    let s = Sandbox::new(mode, "masking")?;
+    s.keystack(&["init"])?;
+    s.keystack(&[
+        "secrets-manager",
+        "secret",
+        "register",
+        "mlflow_secret",
+        "--username=admin",
+        "--password=hunter2-a-long-enough-password",
+    ])?;
+    s.keystack(&[
+        "experiment-tracker",
+        "register",
+        "mlflow",
+        "--flavor=mlflow",
+        "--tracking_username={{mlflow_secret.username}}",
+        "--tracking_password={{mlflow_secret.password}}",
+    ])?;
+    s.keystack(&["stack", "update", "default", "-e", "mlflow"])?;
+    let megabytes: u64 = if mode.quick { 30 } else { 300 };
+    let bytes = megabytes * 1_000_000;
+    let runs = if mode.quick { 1 } else { 3 };
+    let mut rows = Vec::new();
+    for (shape, generator) in [
+        (
+            "with newlines",
+            format!("yes 'a line of output that holds no secret at all' | head -c {bytes}"),
+        ),
+        (
+            "without newlines",
+            format!("head -c {bytes} /dev/zero | tr '\\0' a"),
+        ),
+    ] {
+        let script = format!("{generator}; grep VmHWM /proc/$PPID/status >&2");
+        let mut medians = Vec::new();
+        for masked in [true, false] {
+            let mut args = vec!["run"];
+            if !masked {
+                args.push("--no-masking");
+            }
+            args.extend(["--", "sh", "-c", &script]);
+            let mut times = Vec::new();
+            let mut peak_kib = 0u64;
+            for i in 0..=runs {
+                let started = Instant::now();
+                let output = s
+                    .command(&s.binary)
+                    .args(&args)
+                    .output()
+                    .map_err(|e| e.to_string())?;
+                let elapsed = started.elapsed();
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                if !output.status.success() {
+                    return Err(format!("keystack run ({shape}) failed: {stderr}"));
+                }
+                peak_kib = peak_kib.max(
+                    stderr
+                        .split_whitespace()
+                        .skip_while(|w| *w != "VmHWM:")
+                        .nth(1)
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
+                );
+                if i > 0 {
+                    times.push(elapsed);
+                }
+            }
+            times.sort();
+            let median = times[times.len() / 2];
+            medians.push(median);
+            rows.push(Row {
+                what: format!(
+                    "`run`, {megabytes} MB {shape}, {}",
+                    if masked { "masked" } else { "--no-masking" }
+                ),
+                median: format!("{:.0} MB/s", megabytes as f64 / median.as_secs_f64()),
+                calls: format!("keystack peak {:.1} MiB", peak_kib as f64 / 1024.0),
+                target: None,
+            });
+        }
+        rows.push(Row {
+            what: format!("`run`, {megabytes} MB {shape}: masked time / --no-masking time"),
+            median: format!(
+                "{:.2} ×",
+                medians[0].as_secs_f64() / medians[1].as_secs_f64()
+            ),
+            calls: String::new(),
+            target: Some(Target::AtMostTimes(2.0)),
+        });
+    }
+    Ok(rows)
+}
+
 fn stack_with_200_references(s: &Sandbox) -> Result<(), String> {
     let flavors = s.dir.join(".keystack/flavors");
     std::fs::create_dir_all(&flavors).map_err(|e| e.to_string())?;

@@ -16,6 +16,9 @@ use keystack_secrets_core::{Error, Result};
 use crate::config::ClientSecret;
 use crate::{AzureConfig, CredentialKind, FLAVOR};
 
+/// The most a `ca_file` is read (a bundle of every public CA is about 220 KiB).
+const CA_FILE_MAX: u64 = 1024 * 1024;
+
 /// The reqwest client every request goes through (the vault's and the
 /// credential's): the configured timeout, no redirects, and the extra
 /// certificate authorities of `ca_file`.
@@ -26,15 +29,16 @@ pub(crate) fn http_client(config: &AzureConfig) -> Result<reqwest::Client> {
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .redirect(reqwest::redirect::Policy::none());
     if let Some(path) = &config.ca_file {
-        let pem = std::fs::read(path).map_err(|e| {
-            Error::invalid_config(
-                FLAVOR,
-                format!(
-                    "cannot read ca_file {}: {e}; give a PEM file of certificate authorities",
-                    path.display()
-                ),
-            )
-        })?;
+        let pem =
+            keystack_secrets_core::remote::read_file_within(path, CA_FILE_MAX).map_err(|e| {
+                Error::invalid_config(
+                    FLAVOR,
+                    format!(
+                        "cannot read ca_file {}: {e}; give a PEM file of certificate authorities",
+                        path.display()
+                    ),
+                )
+            })?;
         let certificates = reqwest::Certificate::from_pem_bundle(&pem)
             .ok()
             .filter(|c| !c.is_empty())

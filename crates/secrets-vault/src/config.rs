@@ -353,12 +353,18 @@ fn check_path(what: &str, path: &str) -> Result<(), Error> {
 
 /// Reads a token or secret ID from a file; the first line, trimmed.
 fn read_credential(file: &std::path::Path, what: &str) -> Result<Credential, Error> {
-    let text = Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
+    let cannot = |e: &dyn std::fmt::Display| {
         Error::invalid_config(
             FLAVOR,
             format!("cannot read {what} {}: {e}", file.display()),
         )
-    })?);
+    };
+    // A token or secret ID is a line; 64 KiB is far more than any.
+    let bytes = Zeroizing::new(
+        keystack_secrets_core::remote::read_file_within(file, 64 * 1024).map_err(|e| cannot(&e))?,
+    );
+    let text =
+        Zeroizing::new(String::from_utf8(bytes.to_vec()).map_err(|_| cannot(&"it is not text"))?);
     let value = text.lines().next().unwrap_or_default().trim();
     if value.is_empty() {
         return Err(Error::invalid_config(

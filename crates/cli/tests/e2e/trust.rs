@@ -365,3 +365,31 @@ fn yaml_errors_give_positions_and_never_quote_the_file() {
         .err_has("duplicate mapping key `tracking_password`");
     assert!(!run.stderr.contains("plain-Hunter2"), "{}", run.stderr);
 }
+
+#[test]
+fn files_a_component_names_are_read_within_bounds() {
+    let s = Sandbox::new();
+    s.run(&[
+        "secrets-manager",
+        "register",
+        "v",
+        "--flavor=vault",
+        "--url=http://127.0.0.1:1",
+        "--token_file=/dev/zero",
+    ])
+    .ok();
+    s.run(&["stack", "update", "default", "-x", "v"]).ok();
+    let run = s
+        .std_command_via(&["sh", "-c", "ulimit -v 262144; exec \"$0\" \"$@\""])
+        .env_remove("VAULT_TOKEN")
+        .env_remove("BAO_TOKEN")
+        .args(["secrets-manager", "secret", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read token_file /dev/zero: it is over 65536 bytes"),
+        "{stderr}"
+    );
+}
