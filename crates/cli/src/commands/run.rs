@@ -80,12 +80,9 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
         let out = child.stdout.take().expect("piped");
         let err = child.stderr.take().expect("piped");
         let (m1, m2) = (masks.clone(), masks);
-        copiers.push(thread::spawn(move || {
-            copy_masked(out, std::io::stdout(), m1)
-        }));
-        copiers.push(thread::spawn(move || {
-            copy_masked(err, std::io::stderr(), m2)
-        }));
+        let (to_out, to_err) = (raw_stdout()?, raw_stderr()?);
+        copiers.push(thread::spawn(move || copy_masked(out, to_out, m1)));
+        copiers.push(thread::spawn(move || copy_masked(err, to_err, m2)));
     }
     #[cfg(unix)]
     let status = signals.wait_forwarding(child).await?;
@@ -95,6 +92,30 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
         let _ = copier.join();
     }
     Ok(exit_code(status))
+}
+
+/// Standard output as a plain file (a duplicate of the descriptor): the
+/// masked copy writes what it settled in one call per read, instead of going
+/// through `Stdout`'s line buffer, which splits the stream at every newline.
+#[cfg(unix)]
+fn raw_stdout() -> std::io::Result<std::fs::File> {
+    Ok(std::fs::File::from(rustix::io::dup(std::io::stdout())?))
+}
+
+/// [`raw_stdout`] for standard error.
+#[cfg(unix)]
+fn raw_stderr() -> std::io::Result<std::fs::File> {
+    Ok(std::fs::File::from(rustix::io::dup(std::io::stderr())?))
+}
+
+#[cfg(not(unix))]
+fn raw_stdout() -> std::io::Result<std::io::Stdout> {
+    Ok(std::io::stdout())
+}
+
+#[cfg(not(unix))]
+fn raw_stderr() -> std::io::Result<std::io::Stderr> {
+    Ok(std::io::stderr())
 }
 
 /// While the command runs, keystack stays alive to report its status:
