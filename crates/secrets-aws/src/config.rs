@@ -104,29 +104,14 @@ impl AwsBuilder {
     }
 }
 
-/// Builds AWS managers from components: the component's settings over the
-/// standard variables; credentials from the standard chain.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AwsFactory;
-
-impl keystack_secrets_core::BackendFactory for AwsFactory {
-    fn flavor(&self) -> &'static str {
-        FLAVOR
-    }
-
-    fn settings(&self) -> &'static [keystack_secrets_core::settings::SettingSpec] {
-        AwsConfig::SETTINGS
-    }
-
-    fn build(
-        &self,
-        config: &keystack_secrets_core::BackendConfig<'_>,
-    ) -> Result<std::sync::Arc<dyn keystack_secrets_core::SecretsManager>, Error> {
-        let builder =
-            AwsBuilder::from_lookup(config.env).with_settings(config.pairs(), config.base_dir)?;
-        Ok(std::sync::Arc::new(builder.build()?))
-    }
-}
+keystack_secrets_core::backend_factory!(
+    /// Builds AWS managers from components: the component's settings over the
+    /// standard variables; credentials from the standard chain.
+    AwsFactory,
+    FLAVOR,
+    AwsConfig,
+    AwsBuilder
+);
 
 /// The SDK configuration: region, endpoint, profile, the standard credential
 /// chain (or the given credentials), the SDK's standard retries and timeouts.

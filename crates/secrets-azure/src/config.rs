@@ -382,28 +382,13 @@ impl AzureBuilder {
     }
 }
 
-/// Builds Azure managers from components: the component's settings over
-/// `AZURE_KEYVAULT_URL`; credentials from the standard variables, workload or
-/// managed identity, or the Azure CLI. A relative `ca_file` is taken from the
-/// project folder.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AzureFactory;
-
-impl keystack_secrets_core::BackendFactory for AzureFactory {
-    fn flavor(&self) -> &'static str {
-        FLAVOR
-    }
-
-    fn settings(&self) -> &'static [keystack_secrets_core::settings::SettingSpec] {
-        AzureConfig::SETTINGS
-    }
-
-    fn build(
-        &self,
-        config: &keystack_secrets_core::BackendConfig<'_>,
-    ) -> Result<std::sync::Arc<dyn keystack_secrets_core::SecretsManager>, Error> {
-        let builder =
-            AzureBuilder::from_lookup(config.env).with_settings(config.pairs(), config.base_dir)?;
-        Ok(std::sync::Arc::new(builder.build()?))
-    }
-}
+keystack_secrets_core::backend_factory!(
+    /// Builds Azure managers from components: the component's settings over
+    /// `AZURE_KEYVAULT_URL`; credentials from the standard variables, workload or
+    /// managed identity, or the Azure CLI. A relative `ca_file` is taken from the
+    /// project folder.
+    AzureFactory,
+    FLAVOR,
+    AzureConfig,
+    AzureBuilder
+);

@@ -56,3 +56,41 @@ pub trait BackendFactory: Debug + Send + Sync + 'static {
     /// contacted: remote clients are set up on first use.
     fn build(&self, config: &BackendConfig<'_>) -> Result<Arc<dyn SecretsManager>>;
 }
+
+/// Declares a backend's factory for the one builder shape every backend has
+/// (`from_lookup`, `with_settings`, `build`): the component's settings over
+/// the environment's fallbacks, relative paths from the project folder.
+///
+/// ```ignore
+/// keystack_secrets_core::backend_factory!(
+///     /// Builds AWS managers from components.
+///     AwsFactory, FLAVOR, AwsConfig, AwsBuilder
+/// );
+/// ```
+#[macro_export]
+macro_rules! backend_factory {
+    ($(#[$meta:meta])* $Factory:ident, $flavor:expr, $Config:ty, $Builder:ty) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $Factory;
+
+        impl $crate::BackendFactory for $Factory {
+            fn flavor(&self) -> &'static str {
+                $flavor
+            }
+
+            fn settings(&self) -> &'static [$crate::settings::SettingSpec] {
+                <$Config>::SETTINGS
+            }
+
+            fn build(
+                &self,
+                config: &$crate::BackendConfig<'_>,
+            ) -> $crate::Result<::std::sync::Arc<dyn $crate::SecretsManager>> {
+                let builder = <$Builder>::from_lookup(config.env)
+                    .with_settings(config.pairs(), config.base_dir)?;
+                Ok(::std::sync::Arc::new(builder.build()?))
+            }
+        }
+    };
+}

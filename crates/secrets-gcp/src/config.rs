@@ -158,26 +158,11 @@ impl GcpBuilder {
     }
 }
 
-/// Builds GCP managers from components: the component's settings over
-/// `GOOGLE_CLOUD_PROJECT`; Application Default Credentials.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GcpFactory;
-
-impl keystack_secrets_core::BackendFactory for GcpFactory {
-    fn flavor(&self) -> &'static str {
-        FLAVOR
-    }
-
-    fn settings(&self) -> &'static [keystack_secrets_core::settings::SettingSpec] {
-        GcpConfig::SETTINGS
-    }
-
-    fn build(
-        &self,
-        config: &keystack_secrets_core::BackendConfig<'_>,
-    ) -> Result<std::sync::Arc<dyn keystack_secrets_core::SecretsManager>, Error> {
-        let builder =
-            GcpBuilder::from_lookup(config.env).with_settings(config.pairs(), config.base_dir)?;
-        Ok(std::sync::Arc::new(builder.build()?))
-    }
-}
+keystack_secrets_core::backend_factory!(
+    /// Builds GCP managers from components: the component's settings over
+    /// `GOOGLE_CLOUD_PROJECT`; Application Default Credentials.
+    GcpFactory,
+    FLAVOR,
+    GcpConfig,
+    GcpBuilder
+);

@@ -301,30 +301,15 @@ impl VaultBuilder {
     }
 }
 
-/// Builds Vault managers from components: the component's settings over the
-/// standard variables (`VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, …,
-/// then `BAO_…`); relative credential files are taken from the project folder.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct VaultFactory;
-
-impl keystack_secrets_core::BackendFactory for VaultFactory {
-    fn flavor(&self) -> &'static str {
-        FLAVOR
-    }
-
-    fn settings(&self) -> &'static [keystack_secrets_core::settings::SettingSpec] {
-        VaultConfig::SETTINGS
-    }
-
-    fn build(
-        &self,
-        config: &keystack_secrets_core::BackendConfig<'_>,
-    ) -> Result<std::sync::Arc<dyn keystack_secrets_core::SecretsManager>, Error> {
-        let builder =
-            VaultBuilder::from_lookup(config.env).with_settings(config.pairs(), config.base_dir)?;
-        Ok(std::sync::Arc::new(builder.build()?))
-    }
-}
+keystack_secrets_core::backend_factory!(
+    /// Builds Vault managers from components: the component's settings over the
+    /// standard variables (`VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, …,
+    /// then `BAO_…`); relative credential files are taken from the project folder.
+    VaultFactory,
+    FLAVOR,
+    VaultConfig,
+    VaultBuilder
+);
 
 /// A mount or folder path: `/`-separated segments of letters, digits, `_`,
 /// `-`, `.`, none empty, `.` or `..`.
