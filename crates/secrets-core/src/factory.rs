@@ -61,7 +61,7 @@ pub trait BackendFactory: Debug + Send + Sync + 'static {
 /// (`from_lookup`, `with_settings`, `build`): the component's settings over
 /// the environment's fallbacks, relative paths from the project folder.
 ///
-/// ```ignore
+/// ```text
 /// keystack_secrets_core::backend_factory!(
 ///     /// Builds AWS managers from components.
 ///     AwsFactory, FLAVOR, AwsConfig, AwsBuilder

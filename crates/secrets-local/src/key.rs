@@ -134,7 +134,7 @@ pub(crate) fn read_key_file(path: &Path) -> Result<StoreKey, LocalError> {
         }
     }
     // Not a symlink, and the user's own (the mode was checked just above).
-    crate::store::check_private(path, false)?;
+    crate::files::check_private(path, false)?;
     StoreKey::from_base64(&text, &format!("key file {}", path.display()))
 }
 

@@ -15,6 +15,7 @@
 
 mod crypto;
 mod error;
+mod files;
 mod key;
 mod store;
 
