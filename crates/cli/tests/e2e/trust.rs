@@ -161,6 +161,22 @@ fn the_child_does_not_get_the_store_key() {
     assert!(!run.stderr.contains(key));
 }
 
+/// `secret list` under a 256 MiB address-space limit (reading `/dev/zero`
+/// whole would die), without a Vault token from the environment: it must
+/// exit 2 (bad configuration). Returns its standard error.
+fn list_under_a_memory_limit_fails_with_bad_input(s: &Sandbox) -> String {
+    let run = s
+        .std_command_via(&["sh", "-c", "ulimit -v 262144; exec \"$0\" \"$@\""])
+        .env_remove("VAULT_TOKEN")
+        .env_remove("BAO_TOKEN")
+        .args(["secrets-manager", "secret", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
 #[test]
 fn a_key_file_is_read_only_as_far_as_a_key_can_be() {
     let s = Sandbox::new();
@@ -174,14 +190,7 @@ fn a_key_file_is_read_only_as_far_as_a_key_can_be() {
     ])
     .ok();
     s.run(&["stack", "update", "default", "-x", "zero"]).ok();
-    // Under a 256 MiB address-space limit: reading /dev/zero whole would die.
-    let run = s
-        .std_command_via(&["sh", "-c", "ulimit -v 262144; exec \"$0\" \"$@\""])
-        .args(["secrets-manager", "secret", "list"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let stderr = list_under_a_memory_limit_fails_with_bad_input(&s);
     assert!(
         stderr.contains("/dev/zero") && stderr.contains("over 256 bytes"),
         "{stderr}"
@@ -379,15 +388,7 @@ fn files_a_component_names_are_read_within_bounds() {
     ])
     .ok();
     s.run(&["stack", "update", "default", "-x", "v"]).ok();
-    let run = s
-        .std_command_via(&["sh", "-c", "ulimit -v 262144; exec \"$0\" \"$@\""])
-        .env_remove("VAULT_TOKEN")
-        .env_remove("BAO_TOKEN")
-        .args(["secrets-manager", "secret", "list"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let stderr = list_under_a_memory_limit_fails_with_bad_input(&s);
     assert!(
         stderr.contains("cannot read token_file /dev/zero: it is over 65536 bytes"),
         "{stderr}"
