@@ -9,6 +9,7 @@
 //! Its figures are not comparable with the targets.
 
 use std::fmt::Write as _;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -278,7 +279,13 @@ impl Sandbox {
 
     fn seed(&self, mode: &Mode, count: usize) -> Result<(), String> {
         self.keystack(&["init"])?;
-        let store = self.dir.join("data/local");
+        let id = fs::read_to_string(self.dir.join(".keystack/id"))
+            .map_err(|e| format!("reading the project id: {e}"))?;
+        let store = self
+            .dir
+            .join("data/projects")
+            .join(id.trim())
+            .join("secrets_manager/default");
         eprintln!("==> seeding {count} secrets");
         let status = self
             .command(&mode.binaries().join("examples/seed"))

@@ -69,6 +69,19 @@ pub(crate) struct SecretsManagerArgs {
 pub(crate) enum SecretsManagerCommand {
     /// Secrets in the active stack's secrets manager.
     Secret(SecretArgs),
+    /// Move secrets from the store every project shared before each local
+    /// secrets manager had its own (<data dir>/local) into the active stack's
+    /// secrets manager.
+    AdoptSharedStore {
+        /// The secrets to move (default: all of them).
+        names: Vec<String>,
+        /// Copy them, leaving them in the shared store for other projects.
+        #[arg(long)]
+        keep: bool,
+        /// Say what would be moved, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     #[command(flatten)]
     Component(ComponentCommand),
 }

@@ -105,9 +105,13 @@ pub(crate) fn stack_manager(
         })?;
     let manager = backends::registry().build(component, project)?;
     log(&format!(
-        "secrets manager '{}' (flavor {})",
-        component.name, component.flavor
+        "secrets manager '{}' (flavor {}, {})",
+        component.name,
+        component.flavor,
+        manager.info().location
     ));
+    #[cfg(feature = "local")]
+    warn_about_shared_store(project, manager.as_ref());
     if verbose() {
         let sink: keystack_secrets_core::logging::LogSink = Arc::new(|line: &str| log(line));
         return Ok(Arc::new(
@@ -115,6 +119,25 @@ pub(crate) fn stack_manager(
         ));
     }
     Ok(manager)
+}
+
+/// Says so when the store every project shared before each local secrets
+/// manager had its own is still there, and this manager is not using it.
+#[cfg(feature = "local")]
+fn warn_about_shared_store(project: &Project, manager: &dyn SecretsManager) {
+    let info = manager.info();
+    let Some(shared) = keystack_secrets_local::shared_store(project.data_dir()) else {
+        return;
+    };
+    if info.flavor == keystack_secrets_local::FLAVOR && info.location != shared.display().to_string() {
+        eprintln!(
+            "warning: {} holds secrets of the store every project shared by default before Keystack \
+             gave each local secrets manager its own; this one keeps its secrets in {}. Move them here \
+             with `keystack secrets-manager adopt-shared-store [NAME...]` (see docs/backends/local.md).",
+            shared.display(),
+            info.location
+        );
+    }
 }
 
 /// The validation level: `--level` if given, else the environment's.

@@ -291,6 +291,11 @@ impl SecretsManager for AwsSecretsManager {
         ManagerInfo {
             flavor: FLAVOR,
             is_local: false,
+            location: format!(
+                "AWS Secrets Manager, region {}, names {}*",
+                self.config.region_name.as_deref().unwrap_or("(unset)"),
+                self.prefix()
+            ),
             capabilities: Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
         }
     }

@@ -18,7 +18,8 @@ pub struct BackendConfig<'a> {
     pub settings: Vec<(&'a str, String)>,
     /// The folder relative paths are taken from (the project's).
     pub base_dir: &'a Path,
-    /// Where a backend that keeps data on this machine keeps it by default.
+    /// The component's own folder for data kept on this machine (the
+    /// default store of a local backend). Never given to another component.
     pub data_dir: &'a Path,
     /// The environment the backend may read its fallbacks from.
     pub env: &'a dyn Fn(&str) -> Option<String>,

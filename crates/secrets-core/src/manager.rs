@@ -46,6 +46,10 @@ pub struct ManagerInfo {
     /// Whether the secrets live on this machine only, so that a remote
     /// orchestrator cannot reach them.
     pub is_local: bool,
+    /// Where the secrets are kept, for people: the store folder of a local
+    /// store, the service, account and prefix of a remote one. Never a
+    /// credential.
+    pub location: String,
     /// What the backend guarantees.
     pub capabilities: Capabilities,
 }

@@ -37,6 +37,7 @@ impl SecretsManager for InMemorySecretsManager {
         ManagerInfo {
             flavor: "memory",
             is_local: true,
+            location: "this process's memory".to_owned(),
             capabilities: Capabilities::new().with_atomic_update(true),
         }
     }

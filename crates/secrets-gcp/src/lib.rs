@@ -389,6 +389,12 @@ impl SecretsManager for GcpSecretsManager {
         ManagerInfo {
             flavor: FLAVOR,
             is_local: false,
+            location: format!(
+                "GCP Secret Manager at {}, project {}, namespace '{}'",
+                self.config.endpoint_shown(),
+                self.config.project(),
+                self.namespace()
+            ),
             capabilities: Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
         }
     }

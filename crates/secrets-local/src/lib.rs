@@ -47,6 +47,17 @@ pub const STORE_FILE: &str = "secrets.db";
 pub const KEY_FILE: &str = "secrets.key";
 /// Environment variable naming the store folder.
 pub const LOCAL_PATH_ENV: &str = "KEYSTACK_LOCAL_PATH";
+/// The folder, under the data directory, of the store every project shared
+/// by default before each secrets manager had a store of its own.
+pub const SHARED_STORE_DIR: &str = "local";
+
+/// The store every project shared by default before Keystack gave each
+/// local secrets manager its own (`<data dir>/local`), if one is there.
+pub fn shared_store(data_dir: &Path) -> Option<PathBuf> {
+    let folder = data_dir.join(SHARED_STORE_DIR);
+    folder.join(STORE_FILE).is_file().then_some(folder)
+}
+
 /// How long an operation waits for another process's lock by default
 /// (`busy_timeout_ms`'s default).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -186,7 +197,7 @@ impl keystack_secrets_core::BackendFactory for LocalFactory {
         let mut builder =
             LocalBuilder::from_lookup(config.env).with_settings(config.pairs(), config.base_dir)?;
         if builder.path().is_none() {
-            builder = builder.with_path(config.data_dir.join("local"));
+            builder = builder.with_path(config.data_dir.to_owned());
         }
         Ok(Arc::new(builder.build()?))
     }
@@ -250,6 +261,12 @@ impl SecretsManager for LocalSecretsManager {
         ManagerInfo {
             flavor: FLAVOR,
             is_local: true,
+            location: self
+                .path()
+                .parent()
+                .unwrap_or(self.path())
+                .display()
+                .to_string(),
             capabilities: Capabilities::new().with_atomic_update(true),
         }
     }

@@ -426,6 +426,12 @@ impl SecretsManager for VaultSecretsManager {
         ManagerInfo {
             flavor: FLAVOR,
             is_local: false,
+            location: format!(
+                "{}, KV v2 mount '{}', folder '{}'",
+                self.config.url(),
+                self.config.mount(),
+                self.config.folder()
+            ),
             capabilities: Capabilities::new().with_atomic_update(true),
         }
     }

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! .keystack/
+//!   id                                the project's id: 32 hex digits, made by `init`
 //!   config.yaml                       active_stack: default
 //!   components/<type>/<name>.yaml
 //!   stacks/<name>.yaml
@@ -30,6 +31,8 @@ pub const CONFIG_DIR_ENV: &str = "KEYSTACK_CONFIG_DIR";
 pub const DATA_DIR_ENV: &str = "KEYSTACK_DATA_DIR";
 /// Names the stack to use instead of the active one.
 pub const STACK_ENV: &str = "KEYSTACK_STACK";
+/// The file in the project folder holding the project's id.
+pub const ID_FILE: &str = "id";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +128,7 @@ impl Project {
         }
         create_private_dir_all(&root).map_err(|e| StackError::io("create", &root, e))?;
         let project = Self::open(root, env)?;
+        project.id()?;
         let mut stack = Stack {
             name: "default".to_owned(),
             components: BTreeMap::new(),
@@ -157,9 +161,79 @@ impl Project {
         &self.root
     }
 
-    /// Where local data (the default local secrets store) lives.
+    /// The data directory of this user (`KEYSTACK_DATA_DIR`, else
+    /// `$XDG_DATA_HOME/keystack`, else `~/.local/share/keystack`), shared by
+    /// every project: each keeps its data in a folder of its own under it,
+    /// see [`Project::component_data_dir`].
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The project's id, which keys its data on this machine: 32 hex digits
+    /// kept in `.keystack/id`. `init` makes it; a project made by an earlier
+    /// Keystack gets one the first time it is asked for. Two processes
+    /// asking at once agree on one (the file is created exclusively).
+    pub fn id(&self) -> Result<String, StackError> {
+        let path = self.root.join(ID_FILE);
+        if let Some(id) = self.read_id(&path)? {
+            return Ok(id);
+        }
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random).map_err(|e| StackError::Invalid {
+            file: path.clone(),
+            message: format!("no randomness for a project id: {e}"),
+        })?;
+        let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let (tmp, mut file) =
+            create_temporary(&self.root, ID_FILE).map_err(|e| StackError::io("write", &path, e))?;
+        let written = file
+            .write_all(format!("{id}\n").as_bytes())
+            .and_then(|()| file.sync_all())
+            // A link, unlike a rename, fails if another process made the id first.
+            .and_then(|()| fs::hard_link(&tmp, &path));
+        let _ = fs::remove_file(&tmp);
+        match written {
+            Ok(()) => Ok(id),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self
+                .read_id(&path)?
+                .ok_or_else(|| StackError::io("read", &path, e)),
+            Err(e) => Err(StackError::io("write", &path, e)),
+        }
+    }
+
+    fn read_id(&self, path: &Path) -> Result<Option<String>, StackError> {
+        if fs::symlink_metadata(path).is_err() {
+            return Ok(None);
+        }
+        let text = read(path)?;
+        let id = text.trim_end_matches('\n');
+        if id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(Some(id.to_owned()))
+        } else {
+            Err(StackError::Invalid {
+                file: path.to_owned(),
+                message: "is not a project id (32 lowercase hex digits); restore it from a backup, \
+                          or delete it to give the project a new id (and new, empty local stores)"
+                    .to_owned(),
+            })
+        }
+    }
+
+    /// The folder where a component of this project keeps data on this
+    /// machine (the default store of a `local` secrets manager):
+    /// `<data dir>/projects/<project id>/<type>/<name>`. No other component,
+    /// of this project or another, is given the same folder.
+    pub fn component_data_dir(
+        &self,
+        component_type: ComponentType,
+        name: &str,
+    ) -> Result<PathBuf, StackError> {
+        Ok(self
+            .data_dir
+            .join("projects")
+            .join(self.id()?)
+            .join(component_type.as_str())
+            .join(name))
     }
 
     /// The flavor catalog, built-in plus the project's own.

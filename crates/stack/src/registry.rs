@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use keystack_secrets_core::{BackendConfig, BackendFactory, SecretsManager};
 
-use crate::{Component, Project, StackError};
+use crate::{Component, ComponentType, Project, StackError};
 
 /// The secrets-manager backends available, keyed by flavor.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +54,7 @@ impl BackendRegistry {
                     .join(", "),
             })?;
         let env = |name: &str| std::env::var(name).ok();
+        let data_dir = project.component_data_dir(ComponentType::SecretsManager, &component.name)?;
         let config = BackendConfig {
             component: &component.name,
             settings: component
@@ -62,7 +63,7 @@ impl BackendRegistry {
                 .map(|(name, value)| (name.as_str(), value.as_text()))
                 .collect(),
             base_dir: project.root(),
-            data_dir: project.data_dir(),
+            data_dir: &data_dir,
             env: &env,
         };
         Ok(factory.build(&config)?)

@@ -59,7 +59,36 @@ fn shown_attribute(
     }
 }
 
-pub(super) fn component_command(
+/// Where a secrets manager keeps its secrets, and how many it holds.
+struct StoreSummary {
+    location: String,
+    /// The count, or why it could not be taken (e.g. no credentials here).
+    count: Result<usize, String>,
+}
+
+impl StoreSummary {
+    fn count_text(&self) -> String {
+        match &self.count {
+            Ok(count) => count.to_string(),
+            Err(why) => format!("not counted: {why}"),
+        }
+    }
+}
+
+async fn store_summary(project: &Project, component: &Component) -> Result<StoreSummary, CliError> {
+    let manager = crate::backends::registry().build(component, project)?;
+    let count = manager
+        .list_secret_names()
+        .await
+        .map(|names| names.len())
+        .map_err(|e| e.to_string());
+    Ok(StoreSummary {
+        location: manager.info().location,
+        count,
+    })
+}
+
+pub(super) async fn component_command(
     project: &Project,
     component_type: ComponentType,
     command: ComponentCommand,
@@ -122,18 +151,34 @@ pub(super) fn component_command(
                 .iter()
                 .map(|(k, v)| (k.as_str(), shown_attribute(project, &component, k, v)))
                 .collect();
+            let store = if component_type == ComponentType::SecretsManager {
+                Some(store_summary(project, &component).await?)
+            } else {
+                None
+            };
             if output.output == Format::Table {
                 output::line(&format!(
                     "{component_type} '{}' (flavor {})",
                     component.name, component.flavor
                 ))?;
+                if let Some(store) = &store {
+                    output::line(&format!("store: {}", store.location))?;
+                    output::line(&format!("secrets: {}", store.count_text()))?;
+                }
                 let rows: Vec<Vec<String>> = shown
                     .iter()
                     .map(|(k, v)| vec![(*k).to_owned(), v.clone()])
                     .collect();
                 output::table(&["ATTRIBUTE", "VALUE"], &rows)?;
             } else {
-                let data = json!({"type": component_type.as_str(), "name": component.name, "flavor": component.flavor, "attributes": shown});
+                let mut data = json!({"type": component_type.as_str(), "name": component.name, "flavor": component.flavor, "attributes": shown});
+                if let Some(store) = &store {
+                    data["store"] = json!(store.location);
+                    data["secrets"] = match &store.count {
+                        Ok(count) => json!(count),
+                        Err(_) => serde_json::Value::Null,
+                    };
+                }
                 output::print(output.output, &[], &[], &data)?;
             }
         }

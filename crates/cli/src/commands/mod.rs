@@ -5,6 +5,8 @@ mod components;
 mod init;
 mod run;
 mod secrets;
+#[cfg(feature = "local")]
+mod shared_store;
 mod stacks;
 
 use keystack_stack::ComponentType;
@@ -27,6 +29,21 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             SecretsManagerCommand::Secret(secret) => {
                 return secrets::secret_command(secret.command).await;
             }
+            SecretsManagerCommand::AdoptSharedStore {
+                names,
+                keep,
+                dry_run,
+            } => {
+                #[cfg(feature = "local")]
+                return shared_store::adopt(&project()?, &names, keep, dry_run).await;
+                #[cfg(not(feature = "local"))]
+                {
+                    let _ = (names, keep, dry_run);
+                    return Err(CliError::usage(
+                        "this keystack was built without the local backend".to_owned(),
+                    ));
+                }
+            }
             SecretsManagerCommand::Component(c) => component(ComponentType::SecretsManager, c),
         },
         Command::Orchestrator(a) => component(ComponentType::Orchestrator, a.command),
@@ -39,5 +56,5 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Stack(args) => return stacks::stack_command(args.command).await,
         Command::Run(args) => return run::run(&project()?, args).await,
     };
-    components::component_command(&project()?, component_type, command)
+    components::component_command(&project()?, component_type, command).await
 }

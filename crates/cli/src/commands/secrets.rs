@@ -226,17 +226,21 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
                 prompt::require_terminal("secret delete-all", "pass -y to delete without asking")?;
                 let count = manager.list_secret_names().await?.len();
                 if !prompt::confirm(&format!(
-                    "Delete all {count} secret(s) of secrets manager '{}'?",
+                    "Delete all {count} secret(s) of secrets manager '{}' (store: {})?",
                     stack
                         .component(ComponentType::SecretsManager)
-                        .map_or("", |c| c.name.as_str())
+                        .map_or("", |c| c.name.as_str()),
+                    manager.info().location
                 ))? {
                     status("Nothing deleted.");
                     return Ok(0);
                 }
             }
             let count = manager.delete_all_secrets().await?;
-            status(&format!("Deleted {count} secret(s)."));
+            status(&format!(
+                "Deleted {count} secret(s) from {}.",
+                manager.info().location
+            ));
         }
     }
     Ok(0)

@@ -55,7 +55,7 @@ fn a_write_the_disk_refuses_is_a_clear_error_and_loses_nothing() {
 fn a_read_only_store_folder_refuses_writes_clearly_and_still_reads() {
     let s = Sandbox::new();
     s.run(&sm(&["register", "kept", "--v=before"])).ok();
-    let store = s.path().join("data/local");
+    let store = s.store();
     let root = String::from_utf8(
         std::process::Command::new("id")
             .arg("-u")

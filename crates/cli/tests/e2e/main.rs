@@ -7,6 +7,7 @@ mod faults;
 mod gcp;
 mod hostile;
 mod interactive;
+mod isolation;
 mod leaks;
 mod run;
 mod secrets;
@@ -55,7 +56,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    pub(crate) fn from(output: Output) -> Self {
         Self {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -134,6 +135,23 @@ impl Sandbox {
 
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The store folder of the project's default local secrets manager:
+    /// `data/projects/<project id>/secrets_manager/default`.
+    pub(crate) fn store(&self) -> PathBuf {
+        self.store_of(&self.path().join(".keystack"), "default")
+    }
+
+    /// The default store folder of local secrets manager `name` of the
+    /// project in `project` (a `.keystack` folder).
+    pub(crate) fn store_of(&self, project: &Path, name: &str) -> PathBuf {
+        let id = std::fs::read_to_string(project.join("id")).unwrap();
+        self.path()
+            .join("data/projects")
+            .join(id.trim())
+            .join("secrets_manager")
+            .join(name)
     }
 
     /// The binary, set up to run in this sandbox.

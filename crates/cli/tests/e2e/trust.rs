@@ -247,7 +247,7 @@ fn is_root() -> bool {
 fn loose_or_planted_store_files_are_refused_with_the_fix() {
     // A store file made beforehand, open to everyone.
     let s = Sandbox::new();
-    let store = s.path().join("data/local");
+    let store = s.store();
     std::fs::create_dir_all(&store).unwrap();
     chmod(0o700, &store);
     std::fs::write(store.join("secrets.db"), b"").unwrap();
@@ -270,7 +270,7 @@ fn loose_or_planted_store_files_are_refused_with_the_fix() {
     let s = Sandbox::new();
     s.run(&["secrets-manager", "secret", "register", "a", "--k=v"])
         .ok();
-    let store = s.path().join("data/local");
+    let store = s.store();
     chmod(0o777, &store);
     s.run(&["secrets-manager", "secret", "get", "a"])
         .fails(1)
@@ -279,7 +279,7 @@ fn loose_or_planted_store_files_are_refused_with_the_fix() {
 
     // A store file that is a symlink to a loose file elsewhere.
     let s = Sandbox::new();
-    let store = s.path().join("data/local");
+    let store = s.store();
     std::fs::create_dir_all(&store).unwrap();
     chmod(0o700, &store);
     std::fs::write(s.path().join("elsewhere.db"), b"").unwrap();
@@ -305,7 +305,7 @@ fn a_store_owned_by_another_user_is_refused() {
     let s = Sandbox::new();
     s.run(&["secrets-manager", "secret", "register", "a", "--k=v"])
         .ok();
-    let store = s.path().join("data/local");
+    let store = s.store();
     let status = std::process::Command::new("chown")
         .args(["-R", "1001:1001"])
         .arg(&store)
@@ -323,7 +323,7 @@ fn planted_temporary_files_cannot_redirect_a_write() {
     let s = Sandbox::new();
     s.run(&["secrets-manager", "secret", "register", "a", "--k=v"])
         .ok();
-    let key = s.path().join("data/local/secrets.key");
+    let key = s.store().join("secrets.key");
     let before = std::fs::read(&key).unwrap();
     let shared = s.path().join("shared");
     std::fs::create_dir(&shared).unwrap();
