@@ -354,6 +354,9 @@ pub(crate) struct RunArgs {
     /// The stack to run on (default: the active stack).
     #[arg(long)]
     pub(crate) stack: Option<String>,
+    /// Do not print which project and stack the command runs on.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
     /// Show secret values in the command's output instead of masking them.
     #[arg(long)]
     pub(crate) no_masking: bool,

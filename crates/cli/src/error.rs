@@ -114,7 +114,7 @@ impl From<StackError> for CliError {
             | StackError::NoActiveStack
             | StackError::NoSecretsManager { .. } => exit::NOT_FOUND,
             StackError::ComponentExists { .. } | StackError::StackExists { .. } => exit::EXISTS,
-            StackError::Io { .. } => exit::FAILURE,
+            StackError::Io { .. } | StackError::Untrusted { .. } => exit::FAILURE,
             _ => exit::USAGE,
         };
         Self {

@@ -37,6 +37,19 @@ pub enum StackError {
         /// What is wrong.
         message: String,
     },
+    /// A project file that another user owns or may change.
+    #[error(
+        "refusing {}: it {problem}, and whoever can change a project decides what `keystack run` does with your secrets; {fix}",
+        path.display()
+    )]
+    Untrusted {
+        /// The file or folder.
+        path: PathBuf,
+        /// Its owner or mode, and why that matters.
+        problem: String,
+        /// The chmod/chown, or the trust list entry, that fixes it.
+        fix: String,
+    },
     /// A YAML file is over the size limit.
     #[error("{}: {len} bytes is over the {max}-byte limit for Keystack files", file.display())]
     TooLarge {

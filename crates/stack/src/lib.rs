@@ -24,6 +24,7 @@ mod registry;
 pub mod resolve;
 mod stack;
 mod step;
+pub mod trust;
 pub mod validation;
 pub mod yaml;
 

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::flavor::{Catalog, ComponentType};
 use crate::{AttributeValue, Component, Stack, check_name};
+use crate::trust::{self, Trust};
 use crate::{StackError, did_you_mean, yaml};
 
 /// The project folder's name.
@@ -65,6 +66,16 @@ pub struct Project {
     root: PathBuf,
     data_dir: PathBuf,
     catalog: Catalog,
+    /// The user's trust list; `None` once it covers this project.
+    trust: Option<Trust>,
+}
+
+/// The user's config directory: `KEYSTACK_CONFIG_DIR`, else
+/// `$XDG_CONFIG_HOME/keystack`, else `~/.config/keystack`.
+pub fn user_config_dir(env: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    env_dir(env, CONFIG_DIR_ENV)
+        .or_else(|| env_dir(env, "XDG_CONFIG_HOME").map(|d| d.join("keystack")))
+        .or_else(|| home(env).map(|h| h.join(".config/keystack")))
 }
 
 fn home(env: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
@@ -87,9 +98,7 @@ impl Project {
             .ancestors()
             .map(|dir| dir.join(PROJECT_DIR))
             .find(|candidate| candidate.is_dir())
-            .or_else(|| env_dir(env, CONFIG_DIR_ENV))
-            .or_else(|| env_dir(env, "XDG_CONFIG_HOME").map(|d| d.join("keystack")))
-            .or_else(|| home(env).map(|h| h.join(".config/keystack")))
+            .or_else(|| user_config_dir(env))
             .ok_or_else(|| StackError::Invalid {
                 file: cwd.to_owned(),
                 message: format!(
@@ -100,20 +109,48 @@ impl Project {
     }
 
     /// Opens the project kept in `root`, loading user flavors from `root/flavors/`.
+    ///
+    /// The folder, and every file read from it later, must be the user's
+    /// own (or root's) and not writable by group or others, unless the
+    /// user's trust list names the project (see [`crate::trust`]).
     pub fn open(root: PathBuf, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Self, StackError> {
         let data_dir = env_dir(env, DATA_DIR_ENV)
             .or_else(|| env_dir(env, "XDG_DATA_HOME").map(|d| d.join("keystack")))
             .or_else(|| home(env).map(|h| h.join(".local/share/keystack")))
             .unwrap_or_else(|| root.join("data"));
-        let mut catalog = Catalog::builtin();
-        for file in yaml_files(&root.join("flavors"))? {
-            catalog.add_yaml(&read(&file)?, &file)?;
-        }
-        Ok(Self {
+        let trust = Trust::load(user_config_dir(env))?;
+        let mut project = Self {
+            trust: (!trust.covers(&root)).then_some(trust),
             root,
             data_dir,
-            catalog,
-        })
+            catalog: Catalog::builtin(),
+        };
+        project.check(&project.root)?;
+        for file in project.yaml_files(&project.root.join("flavors"))? {
+            let text = project.read(&file)?;
+            project.catalog.add_yaml(&text, &file)?;
+        }
+        Ok(project)
+    }
+
+    /// Refuses `path` if another user may have put it there or changed it.
+    fn check(&self, path: &Path) -> Result<(), StackError> {
+        match &self.trust {
+            Some(trust) => trust::check(path, trust),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads a file of the project, once it is checked.
+    fn read(&self, path: &Path) -> Result<String, StackError> {
+        self.check(path)?;
+        yaml::read_file(path)
+    }
+
+    /// The `.yaml` files of a folder of the project, sorted.
+    fn yaml_files(&self, dir: &Path) -> Result<Vec<PathBuf>, StackError> {
+        self.check(dir)?;
+        yaml_files(dir)
     }
 
     /// Creates `dir/.keystack` with a `default` stack (local orchestrator,
@@ -205,7 +242,7 @@ impl Project {
         if fs::symlink_metadata(path).is_err() {
             return Ok(None);
         }
-        let text = read(path)?;
+        let text = self.read(path)?;
         let id = text.trim_end_matches('\n');
         if id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             Ok(Some(id.to_owned()))
@@ -255,7 +292,7 @@ impl Project {
     /// Every component of one type, sorted by name.
     pub fn components(&self, component_type: ComponentType) -> Result<Vec<Component>, StackError> {
         let dir = self.root.join("components").join(component_type.as_str());
-        yaml_files(&dir)?
+        self.yaml_files(&dir)?
             .into_iter()
             .map(|file| self.read_component(&file, component_type))
             .collect()
@@ -266,7 +303,7 @@ impl Project {
         file: &Path,
         component_type: ComponentType,
     ) -> Result<Component, StackError> {
-        let component: Component = yaml::parse(&read(file)?, file)?;
+        let component: Component = yaml::parse(&self.read(file)?, file)?;
         let expected = file
             .file_stem()
             .and_then(|s| s.to_str())
@@ -356,9 +393,9 @@ impl Project {
 
     /// Every stack, sorted by name.
     pub fn stacks(&self) -> Result<Vec<Stack>, StackError> {
-        yaml_files(&self.root.join("stacks"))?
+        self.yaml_files(&self.root.join("stacks"))?
             .into_iter()
-            .map(|file| yaml::parse(&read(&file)?, &file))
+            .map(|file| yaml::parse(&self.read(&file)?, &file))
             .collect()
     }
 
@@ -372,7 +409,7 @@ impl Project {
                 hint: did_you_mean(name, names.iter().map(String::as_str)),
             });
         }
-        yaml::parse(&read(&file)?, &file)
+        yaml::parse(&self.read(&file)?, &file)
     }
 
     /// Checks that every component of `stack` exists and writes it atomically.
@@ -413,7 +450,7 @@ impl Project {
         if !file.is_file() {
             return Ok(ProjectConfig::default());
         }
-        yaml::parse(&read(&file)?, &file)
+        yaml::parse(&self.read(&file)?, &file)
     }
 
     /// The active stack's name, if one is set.
@@ -450,9 +487,6 @@ impl Project {
     }
 }
 
-fn read(path: &Path) -> Result<String, StackError> {
-    yaml::read_file(path)
-}
 
 /// The `.yaml` files directly in `dir`, sorted; none if `dir` does not exist.
 fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, StackError> {

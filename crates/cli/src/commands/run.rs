@@ -10,7 +10,7 @@ use keystack_stack::concurrency::concurrency_from_env;
 use keystack_stack::{resolve_validated, stack_references};
 
 use crate::args::RunArgs;
-use crate::context::{named_or_selected_stack, stack_manager, validate_stack};
+use crate::context::{named_or_selected_stack, stack_manager, status, validate_stack};
 use crate::error::{CliError, exit};
 use crate::mask::{copy_masked, patterns};
 
@@ -20,6 +20,13 @@ const CONSUMED_BY_KEYSTACK: &[&str] = &["KEYSTACK_LOCAL_KEY"];
 
 pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError> {
     let stack = named_or_selected_stack(project, args.stack.as_deref())?;
+    let announcement = (!args.quiet).then(|| {
+        format!(
+            "keystack: running on stack '{}' of project {}",
+            stack.stack.name,
+            project.root().display()
+        )
+    });
     let level = ValidationLevel::from_env().map_err(|e| CliError::usage(e.to_string()))?;
     let (mut manager, validated) = validate_stack(project, &stack, level).await?;
     if manager.is_none() && !stack_references(&stack)?.is_empty() {
@@ -75,6 +82,13 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
         },
         message: format!("cannot run {}: {e}", program.to_string_lossy()),
     })?;
+    // Which project's stack set the child's environment is never a surprise
+    // (a project found above the current folder, say). Printed once the
+    // command runs, so that a failure's first line stays its error, and
+    // before its output is copied.
+    if let Some(line) = announcement {
+        status(&line);
+    }
     let mut copiers = Vec::new();
     if masking {
         let out = child.stdout.take().expect("piped");

@@ -139,9 +139,13 @@ fn delete_asks_for_confirmation() {
     p.exp_eof().unwrap();
     s.run(&["secrets-manager", "secret", "get", "db"]).ok();
     let mut p = spawn(&s, &["secrets-manager", "secret", "delete-all"]);
-    p.exp_string("Delete all 1 secret(s)").unwrap();
+    p.exp_string(&format!(
+        "Delete all 1 secret(s) of secrets manager 'default' (store: {})?",
+        s.store().display()
+    ))
+    .unwrap();
     p.send_line("yes").unwrap();
-    p.exp_string("Deleted 1 secret(s).").unwrap();
+    p.exp_string("Deleted 1 secret(s) from ").unwrap();
     p.exp_eof().unwrap();
 }
 

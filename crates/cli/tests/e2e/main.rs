@@ -9,6 +9,7 @@ mod hostile;
 mod interactive;
 mod isolation;
 mod leaks;
+mod planted;
 mod run;
 mod secrets;
 mod stacks;

@@ -35,7 +35,18 @@ fn secret_values_are_masked_on_both_streams() {
         ])
         .ok();
     assert_eq!(run.stdout, format!("out:{REDACTED}\n"));
-    assert_eq!(run.stderr, format!("err:{REDACTED}\n"));
+    assert_eq!(
+        run.stderr,
+        format!(
+            "keystack: running on stack 'ml' of project {}\nerr:{REDACTED}\n",
+            s.path().join(".keystack").display()
+        ),
+        "one line says which project and stack"
+    );
+    let quiet = s
+        .run(&["run", "-q", "--", "sh", "-c", "echo err:$MLFLOW_TRACKING_PASSWORD >&2"])
+        .ok();
+    assert_eq!(quiet.stderr, format!("err:{REDACTED}\n"), "-q leaves it out");
 }
 
 #[test]

@@ -83,6 +83,7 @@ fn masking_holds_back_no_more_than_a_value_could_still_need() {
     let run = s
         .run(&[
             "run",
+            "-q",
             "--",
             "sh",
             "-c",
