@@ -18,6 +18,7 @@ mod demo;
 mod emulators;
 mod flags;
 mod fuzz;
+mod keyring;
 mod tidy;
 mod walkthrough;
 
@@ -62,7 +63,10 @@ const EMULATED_SUITES: &[(&str, &str)] = &[
 
 /// Runs every test of the workspace with the emulators' variables set, after
 /// resetting them; prints the log of the emulator behind each failed suite.
-fn workspace_tests(running: &[emulators::Running]) -> Result<Totals, String> {
+fn workspace_tests(
+    running: &[emulators::Running],
+    secret_service: &keyring::Session,
+) -> Result<Totals, String> {
     for emulator in running {
         emulators::reset(emulator)?;
     }
@@ -79,6 +83,7 @@ fn workspace_tests(running: &[emulators::Running]) -> Result<Totals, String> {
             .iter()
             .map(|(k, v)| (*k, v.as_str())),
     );
+    tests.env(keyring::ENV, &secret_service.address);
     let mut totals = Totals::default();
     let result = test_step("cargo test", tests, &mut totals);
     for (package, emulator) in EMULATED_SUITES {
@@ -311,7 +316,11 @@ fn test() -> Result<(), String> {
     // One test run over the whole workspace (one build, one feature set),
     // with the emulators up so that the backends' suites run against them.
     let running = emulators::up()?;
-    let result = workspace_tests(&running);
+    let secret_service = keyring::up().inspect_err(|_| {
+        let _ = emulators::down();
+    })?;
+    let result = workspace_tests(&running, &secret_service);
+    drop(secret_service);
     let _ = emulators::down();
     let totals = result?;
 

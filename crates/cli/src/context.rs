@@ -129,7 +129,9 @@ fn warn_about_shared_store(project: &Project, manager: &dyn SecretsManager) {
     let Some(shared) = keystack_secrets_local::shared_store(project.data_dir()) else {
         return;
     };
-    if info.flavor == keystack_secrets_local::FLAVOR && info.location != shared.display().to_string() {
+    if info.flavor == keystack_secrets_local::FLAVOR
+        && info.location != shared.display().to_string()
+    {
         eprintln!(
             "warning: {} holds secrets of the store every project shared by default before Keystack \
              gave each local secrets manager its own; this one keeps its secrets in {}. Move them here \

@@ -355,7 +355,11 @@ impl SecretsManager for AzureSecretsManager {
         ManagerInfo {
             flavor: FLAVOR,
             is_local: false,
-            location: format!("Azure Key Vault {}, namespace '{}'", self.vault, self.namespace()),
+            location: format!(
+                "Azure Key Vault {}, namespace '{}'",
+                self.vault,
+                self.namespace()
+            ),
             capabilities: Capabilities::new()
                 .with_max_secret_bytes(Some(MAX_SECRET_BYTES))
                 .with_atomic_register(false),

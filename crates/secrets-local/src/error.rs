@@ -137,6 +137,29 @@ pub enum LocalError {
     /// The builder was not given what it needs.
     #[error("{0}")]
     Config(String),
+    /// The OS keyring holding the key could not be used.
+    #[error(
+        "could not use {entry}: {problem}; is a Secret Service (gnome-keyring, KeePassXC) running and \
+         unlocked in this session? Or set KEYSTACK_LOCAL_KEY, or use `key_source: file`"
+    )]
+    Keyring {
+        /// The entry.
+        entry: String,
+        /// The keyring's own message.
+        problem: String,
+    },
+    /// The store exists but the OS keyring has no key for it.
+    #[error(
+        "store {} exists but {entry} holds no key for it; restore the entry (the key in base64), \
+         or set KEYSTACK_LOCAL_KEY to the store's key — a new key is never made for an existing store",
+        store.display()
+    )]
+    KeyringEntryMissing {
+        /// The store file.
+        store: PathBuf,
+        /// The entry.
+        entry: String,
+    },
 }
 
 impl LocalError {
@@ -212,13 +235,18 @@ impl From<LocalError> for Error {
                 message,
                 source: None,
             },
-            LocalError::KeyFileMissing { .. } | LocalError::WrongKey { .. } => {
-                Error::Unauthenticated {
-                    backend: FLAVOR,
-                    message,
-                    source: None,
-                }
-            }
+            LocalError::Keyring { .. } => Error::Unavailable {
+                backend: FLAVOR,
+                message,
+                source: None,
+            },
+            LocalError::KeyFileMissing { .. }
+            | LocalError::KeyringEntryMissing { .. }
+            | LocalError::WrongKey { .. } => Error::Unauthenticated {
+                backend: FLAVOR,
+                message,
+                source: None,
+            },
             LocalError::NotAStore { .. }
             | LocalError::SecretUnreadable { .. }
             | LocalError::NewerSchema { .. } => Error::Corrupt {

@@ -77,6 +77,9 @@ pub enum KeySource {
     File(PathBuf),
     /// A key given directly (from `KEYSTACK_LOCAL_KEY`, or by the caller).
     Key(StoreKey),
+    /// An entry of the OS keyring; created with a fresh key with the store.
+    #[cfg(feature = "keyring")]
+    Keyring(crate::keyring_key::KeyringEntry),
 }
 
 impl KeySource {
@@ -85,6 +88,8 @@ impl KeySource {
         match self {
             Self::File(path) => format!("key file {}", path.display()),
             Self::Key(_) => format!("the key given directly (or in {LOCAL_KEY_ENV})"),
+            #[cfg(feature = "keyring")]
+            Self::Keyring(entry) => entry.describe(),
         }
     }
 }

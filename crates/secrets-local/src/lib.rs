@@ -17,6 +17,8 @@ mod crypto;
 mod error;
 mod files;
 mod key;
+#[cfg(feature = "keyring")]
+mod keyring_key;
 mod store;
 
 use std::fmt;
@@ -31,6 +33,8 @@ use keystack_secrets_core::{
 
 pub use error::LocalError;
 pub use key::{KEY_LEN, KeySource, LOCAL_KEY_ENV, StoreKey};
+#[cfg(feature = "keyring")]
+pub use keyring_key::{KEYRING_SERVICE, KeyringEntry};
 
 use store::Store;
 
@@ -62,6 +66,53 @@ pub fn shared_store(data_dir: &Path) -> Option<PathBuf> {
 /// (`busy_timeout_ms`'s default).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where a store's key is kept (`key_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KeyOrigin {
+    /// A 0600 key file (`key_file`, default `secrets.key` beside the store),
+    /// made with the store.
+    File,
+    /// `KEYSTACK_LOCAL_KEY` only: nothing about the key is on disk.
+    Env,
+    /// The OS keyring, entry service `keystack`, account the store folder;
+    /// made with the store.
+    Keyring,
+}
+
+impl KeyOrigin {
+    /// The name as written in configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Env => "env",
+            Self::Keyring => "keyring",
+        }
+    }
+}
+
+impl keystack_secrets_core::settings::SettingValue for KeyOrigin {
+    const KIND: keystack_secrets_core::settings::SettingKind =
+        keystack_secrets_core::settings::SettingKind::Text;
+
+    fn parse_setting(_: &str, text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "file" => Ok(Self::File),
+            "env" => Ok(Self::Env),
+            "keyring" => Ok(Self::Keyring),
+            other => Err(format!(
+                "key_source \"{}\" is not one of file, env, keyring",
+                other.escape_debug()
+            )),
+        }
+    }
+
+    fn to_setting_text(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
 /// Builds a [`LocalSecretsManager`].
 #[derive(Debug, Clone, Default)]
 pub struct LocalBuilder {
@@ -83,7 +134,11 @@ keystack_secrets_core::settings! {
     {
         /// Folder holding the store (`secrets.db`) and, by default, its key file.
         Path path: PathBuf, env("KEYSTACK_LOCAL_PATH"), setter(with_path);
-        /// Key file; defaults to `secrets.key` in the store folder.
+        /// Where the key is kept: `file` (a key file), `env` (only in
+        /// `KEYSTACK_LOCAL_KEY`) or `keyring` (the OS keyring). A set
+        /// `KEYSTACK_LOCAL_KEY` is used whatever this says.
+        KeySource key_source: KeyOrigin = KeyOrigin::File, setter(with_key_source);
+        /// Key file (with `key_source: file`); defaults to `secrets.key` in the store folder.
         KeyFile key_file: PathBuf, setter(with_key_file);
         /// Milliseconds to wait for another process's lock before giving up.
         BusyTimeoutMs busy_timeout_ms: u64 = 10_000u64;
@@ -161,9 +216,33 @@ impl LocalBuilder {
             (None, Some(text)) => Some(StoreKey::from_base64(text, LOCAL_KEY_ENV)?),
             (None, None) => None,
         };
-        let key_source = match key {
-            Some(key) => KeySource::Key(key),
-            None => KeySource::File(self.config.key_file.unwrap_or_else(|| dir.join(KEY_FILE))),
+        let origin = self.config.key_source();
+        if origin != KeyOrigin::File && self.config.key_file.is_some() {
+            return Err(LocalError::Config(format!(
+                "key_file is set, but key_source is {}; remove one of them",
+                origin.as_str()
+            )));
+        }
+        let key_source = match (key, origin) {
+            (Some(key), _) => KeySource::Key(key),
+            (None, KeyOrigin::File) => {
+                KeySource::File(self.config.key_file.unwrap_or_else(|| dir.join(KEY_FILE)))
+            }
+            (None, KeyOrigin::Env) => {
+                return Err(LocalError::Config(format!(
+                    "key_source is env, but {LOCAL_KEY_ENV} is not set; set it to the store's key (base64)"
+                )));
+            }
+            #[cfg(feature = "keyring")]
+            (None, KeyOrigin::Keyring) => KeySource::Keyring(KeyringEntry::for_store(&dir)?),
+            #[cfg(not(feature = "keyring"))]
+            (None, KeyOrigin::Keyring) => {
+                return Err(LocalError::Config(
+                    "key_source is keyring, but this Keystack was built without OS keyring \
+                     support (cargo feature `keyring`)"
+                        .to_owned(),
+                ));
+            }
         };
         let store = Store::open(&path, &key_source, timeout)?;
         Ok(LocalSecretsManager {

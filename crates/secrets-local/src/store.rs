@@ -171,6 +171,15 @@ impl Store {
                 key: key_path.clone(),
             }),
             KeySource::File(key_path) => key::read_key_file(key_path),
+            #[cfg(feature = "keyring")]
+            KeySource::Keyring(entry) => {
+                entry
+                    .read()?
+                    .ok_or_else(|| LocalError::KeyringEntryMissing {
+                        store: self.ctx.path.clone(),
+                        entry: entry.describe(),
+                    })
+            }
         }
         .map_err(|e| match (e, key_source) {
             (LocalError::BadKey { problem, .. }, _) => LocalError::BadKey {
@@ -235,19 +244,31 @@ impl Store {
             });
         }
         let key = match key_source {
-            KeySource::Key(key) => key.clone(),
-            KeySource::File(path) if path.exists() => key::read_key_file(path)?,
-            KeySource::File(path) => key::create_key_file(path)?,
+            KeySource::Key(key) => Some(key.clone()),
+            KeySource::File(path) if path.exists() => Some(key::read_key_file(path)?),
+            KeySource::File(path) => Some(key::create_key_file(path)?),
+            // Taken under the write lock below: a keyring entry, unlike a
+            // key file, cannot be created exclusively.
+            #[cfg(feature = "keyring")]
+            KeySource::Keyring(_) => None,
         };
-        self.ctx.cipher = Cipher::new(&key);
+        if let Some(key) = &key {
+            self.ctx.cipher = Cipher::new(key);
+        }
         let ctx = &self.ctx;
         let sqlite = |e| ctx.sqlite(e);
         let (tx, version) = begin_immediate(&mut self.conn, &sqlite)?;
         if version != 0 {
             return Ok(false);
         }
+        let locked_cipher = match key_source {
+            #[cfg(feature = "keyring")]
+            KeySource::Keyring(entry) => Some(Cipher::new(&entry.read_or_create()?)),
+            _ => None,
+        };
+        let cipher = locked_cipher.as_ref().unwrap_or(&ctx.cipher);
         tx.execute_batch(MIGRATIONS[0]).map_err(&sqlite)?;
-        let check = ctx.cipher.key_check()?;
+        let check = cipher.key_check()?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('key_check_nonce', ?1), ('key_check', ?2)",
             params![check.nonce.as_slice(), check.ciphertext],
@@ -261,6 +282,9 @@ impl Store {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
+        if let Some(cipher) = locked_cipher {
+            self.ctx.cipher = cipher;
+        }
         Ok(true)
     }
 

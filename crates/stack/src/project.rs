@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::flavor::{Catalog, ComponentType};
-use crate::{AttributeValue, Component, Stack, check_name};
 use crate::trust::{self, Trust};
+use crate::{AttributeValue, Component, Stack, check_name};
 use crate::{StackError, did_you_mean, yaml};
 
 /// The project folder's name.
@@ -244,14 +244,19 @@ impl Project {
         }
         let text = self.read(path)?;
         let id = text.trim_end_matches('\n');
-        if id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Some(id.to_owned()))
         } else {
             Err(StackError::Invalid {
                 file: path.to_owned(),
-                message: "is not a project id (32 lowercase hex digits); restore it from a backup, \
+                message:
+                    "is not a project id (32 lowercase hex digits); restore it from a backup, \
                           or delete it to give the project a new id (and new, empty local stores)"
-                    .to_owned(),
+                        .to_owned(),
             })
         }
     }
@@ -486,7 +491,6 @@ impl Project {
         Ok(LoadedStack { stack, components })
     }
 }
-
 
 /// The `.yaml` files directly in `dir`, sorted; none if `dir` does not exist.
 fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, StackError> {

@@ -54,7 +54,8 @@ impl BackendRegistry {
                     .join(", "),
             })?;
         let env = |name: &str| std::env::var(name).ok();
-        let data_dir = project.component_data_dir(ComponentType::SecretsManager, &component.name)?;
+        let data_dir =
+            project.component_data_dir(ComponentType::SecretsManager, &component.name)?;
         let config = BackendConfig {
             component: &component.name,
             settings: component

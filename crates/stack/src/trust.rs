@@ -97,7 +97,10 @@ pub(crate) fn check(path: &Path, trust: &Trust) -> Result<(), StackError> {
         let mode = meta.permissions().mode() & 0o7777;
         let project = path
             .ancestors()
-            .find(|p| p.file_name().is_some_and(|n| n == crate::project::PROJECT_DIR))
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n == crate::project::PROJECT_DIR)
+            })
             .unwrap_or(path);
         let (problem, fix) = if owner != me && owner != 0 {
             (
@@ -113,7 +116,11 @@ pub(crate) fn check(path: &Path, trust: &Trust) -> Result<(), StackError> {
                 format!(
                     "has mode {:o}, so {} may change it",
                     mode & 0o777,
-                    if mode & 0o002 != 0 { "every user" } else { "its group" }
+                    if mode & 0o002 != 0 {
+                        "every user"
+                    } else {
+                        "its group"
+                    }
                 ),
                 format!(
                     "run `chmod -R go-w {}`; {}",

@@ -20,7 +20,10 @@ pub(super) async fn adopt(
     let Some(folder) = keystack_secrets_local::shared_store(project.data_dir()) else {
         status(&format!(
             "There is no shared store at {}: nothing to move.",
-            project.data_dir().join(keystack_secrets_local::SHARED_STORE_DIR).display()
+            project
+                .data_dir()
+                .join(keystack_secrets_local::SHARED_STORE_DIR)
+                .display()
         ));
         return Ok(0);
     };

@@ -64,13 +64,20 @@ fn two_local_secrets_managers_of_one_project_never_share_a_store() {
     ])
     .ok();
     let on_two = [("KEYSTACK_STACK", "two")];
-    assert_eq!(s.run_env(&sm(&["list"]), &on_two).ok().stdout.trim(), "NAME");
+    assert_eq!(
+        s.run_env(&sm(&["list"]), &on_two).ok().stdout.trim(),
+        "NAME"
+    );
     s.run_env(&sm(&["register", "db", "--password=other-one"]), &on_two)
         .ok();
     s.run(&sm(&["get", "db", "--key", "password"]))
         .ok()
         .out_has("default-one");
-    assert!(s.store_of(&s.path().join(".keystack"), "other").join("secrets.db").is_file());
+    assert!(
+        s.store_of(&s.path().join(".keystack"), "other")
+            .join("secrets.db")
+            .is_file()
+    );
 }
 
 #[test]
@@ -147,7 +154,9 @@ fn the_shared_store_of_earlier_versions_is_noticed_and_adopted() {
     s.run(&["secrets-manager", "adopt-shared-store", "old1"])
         .ok()
         .err_has("Moved 1 secret(s)");
-    s.run(&sm(&["get", "old1", "--key", "v"])).ok().out_has("one");
+    s.run(&sm(&["get", "old1", "--key", "v"]))
+        .ok()
+        .out_has("one");
     s.run_env(&sm(&["get", "old1"]), &old).fails(3);
     // --keep copies.
     s.run(&["secrets-manager", "adopt-shared-store", "old2", "--keep"])
@@ -161,7 +170,9 @@ fn the_shared_store_of_earlier_versions_is_noticed_and_adopted() {
         .ok()
         .err_has("Moved 0 secret(s)")
         .err_has("already has a secret of that name: dup, old2");
-    s.run(&sm(&["get", "dup", "--key", "v"])).ok().out_has("own");
+    s.run(&sm(&["get", "dup", "--key", "v"]))
+        .ok()
+        .out_has("own");
 
     // Once it is empty, adopting removes it, and the warning stops.
     s.run_env(&sm(&["delete", "dup", "-y"]), &old).ok();

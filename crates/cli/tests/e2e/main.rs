@@ -8,6 +8,7 @@ mod gcp;
 mod hostile;
 mod interactive;
 mod isolation;
+mod keyring;
 mod leaks;
 mod planted;
 mod run;
@@ -210,8 +211,17 @@ impl Sandbox {
 
     /// Runs `keystack ARGS` with `stdin` as standard input.
     pub(crate) fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
+        self.run_stdin_env(args, stdin, &[])
+    }
+
+    /// [`Sandbox::run_stdin`] with extra environment variables.
+    pub(crate) fn run_stdin_env(&self, args: &[&str], stdin: &[u8], vars: &[(&str, &str)]) -> Run {
+        let mut command = self.command();
+        for (k, v) in vars {
+            command.env(k, v);
+        }
         Run::from(
-            self.command()
+            command
                 .args(args)
                 .write_stdin(stdin.to_vec())
                 .output()

@@ -106,10 +106,15 @@ fn a_project_planted_by_another_user_is_refused_unless_trusted() {
     sh(&format!(
         "chown -R 1001:1001 {root}/u1001/home && chmod -R a+rX {root}/shared/.keystack"
     ));
-    as_user(&s, &sub, &["stack", "list"]).ok().out_has("default");
+    as_user(&s, &sub, &["stack", "list"])
+        .ok()
+        .out_has("default");
 
     // A trust list someone else may change is itself refused.
-    sh(&format!("chmod 666 {}", config.join("trusted.yaml").display()));
+    sh(&format!(
+        "chmod 666 {}",
+        config.join("trusted.yaml").display()
+    ));
     as_user(&s, &sub, &["stack", "list"])
         .fails(1)
         .err_has("trusted.yaml: it has mode 666, so every user may change it");
@@ -136,12 +141,10 @@ fn project_files_others_may_change_are_refused_with_the_fix() {
     // A component file its group may change.
     let component = project.join("components/secrets_manager/default.yaml");
     chmod("664", &component);
-    s.run(&["run", "--", "true"])
-        .fails(1)
-        .err_has(&format!(
-            "refusing {}: it has mode 664, so its group may change it",
-            component.display()
-        ));
+    s.run(&["run", "--", "true"]).fails(1).err_has(&format!(
+        "refusing {}: it has mode 664, so its group may change it",
+        component.display()
+    ));
     chmod("600", &component);
 
     // A flavor file, through a symlink to a loose file elsewhere.
@@ -157,7 +160,9 @@ fn project_files_others_may_change_are_refused_with_the_fix() {
 
     // The active stack file, and the project id.
     chmod("646", &project.join("stacks/default.yaml"));
-    s.run(&["stack", "describe"]).fails(1).err_has("default.yaml: it has mode 646");
+    s.run(&["stack", "describe"])
+        .fails(1)
+        .err_has("default.yaml: it has mode 646");
     chmod("600", &project.join("stacks/default.yaml"));
     chmod("622", &project.join("id"));
     s.run(&["secrets-manager", "secret", "list"])

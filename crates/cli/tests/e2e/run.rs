@@ -44,9 +44,20 @@ fn secret_values_are_masked_on_both_streams() {
         "one line says which project and stack"
     );
     let quiet = s
-        .run(&["run", "-q", "--", "sh", "-c", "echo err:$MLFLOW_TRACKING_PASSWORD >&2"])
+        .run(&[
+            "run",
+            "-q",
+            "--",
+            "sh",
+            "-c",
+            "echo err:$MLFLOW_TRACKING_PASSWORD >&2",
+        ])
         .ok();
-    assert_eq!(quiet.stderr, format!("err:{REDACTED}\n"), "-q leaves it out");
+    assert_eq!(
+        quiet.stderr,
+        format!("err:{REDACTED}\n"),
+        "-q leaves it out"
+    );
 }
 
 #[test]
