@@ -132,6 +132,7 @@ pub(crate) fn up() -> Result<Session, String> {
     let started = Instant::now();
     loop {
         let answer = Command::new("dbus-send")
+            .arg(format!("--bus={address}"))
             .args([
                 "--print-reply",
                 "--dest=org.freedesktop.DBus",
@@ -139,7 +140,6 @@ pub(crate) fn up() -> Result<Session, String> {
                 "org.freedesktop.DBus.NameHasOwner",
                 "string:org.freedesktop.secrets",
             ])
-            .arg(format!("--bus={address}"))
             .output()
             .map_err(|e| format!("cannot run dbus-send: {e}"))?;
         if String::from_utf8_lossy(&answer.stdout).contains("boolean true") {

@@ -13,7 +13,7 @@
 
 use std::io::{Read, Write};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, packed};
 use keystack_secrets_core::REDACTED;
 use zeroize::Zeroizing;
 
@@ -21,8 +21,9 @@ use zeroize::Zeroizing;
 /// would garble output without protecting anything.
 pub(crate) const MIN_MASKED_LEN: usize = 3;
 
-/// How much of the command's output is read at once.
-const CHUNK: usize = 256 * 1024;
+/// How much of the command's output is read at once (and the size `run`
+/// gives the command's pipes).
+pub(crate) const CHUNK: usize = 1024 * 1024;
 
 /// The patterns of `values`: each value, and each line of a multi-line one
 /// (without its `\r`), of [`MIN_MASKED_LEN`] bytes or more; longest first,
@@ -46,10 +47,51 @@ pub(crate) fn patterns<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<Zer
     out
 }
 
+/// Finds the leftmost-longest match of any pattern.
+enum Finder {
+    /// Teddy, SIMD over the patterns' first bytes: several GB/s on any
+    /// text, for up to 64 patterns on x86-64 and aarch64.
+    Packed(packed::Searcher),
+    /// A DFA, for more patterns or other machines.
+    Automaton(AhoCorasick),
+}
+
+impl Finder {
+    fn new(patterns: &[Zeroizing<Vec<u8>>]) -> Self {
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(patterns.iter().map(|p| p.as_slice()))
+            .build();
+        if let Some(searcher) = packed {
+            return Self::Packed(searcher);
+        }
+        Self::Automaton(
+            AhoCorasickBuilder::new()
+                .kind(Some(AhoCorasickKind::DFA))
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(patterns.iter().map(|p| p.as_slice()))
+                .expect("a few secret values always make an automaton"),
+        )
+    }
+
+    /// The matches in `haystack`, as byte ranges, left to right.
+    fn ranges<'h>(&'h self, haystack: &'h [u8]) -> Box<dyn Iterator<Item = (usize, usize)> + 'h> {
+        match self {
+            Self::Packed(searcher) => {
+                Box::new(searcher.find_iter(haystack).map(|m| (m.start(), m.end())))
+            }
+            Self::Automaton(automaton) => {
+                Box::new(automaton.find_iter(haystack).map(|m| (m.start(), m.end())))
+            }
+        }
+    }
+}
+
 /// A streaming masker over a set of patterns.
 pub(crate) struct Masker {
     patterns: Vec<Zeroizing<Vec<u8>>>,
-    automaton: AhoCorasick,
+    finder: Finder,
     /// Bytes read but not yet written: at most the longest pattern plus one chunk.
     pending: Zeroizing<Vec<u8>>,
 }
@@ -60,16 +102,9 @@ impl Masker {
         if patterns.is_empty() {
             return None;
         }
-        // A DFA: the fastest search where a value's first byte is common in
-        // the output (a prefilter skips little there).
-        let automaton = AhoCorasickBuilder::new()
-            .kind(Some(AhoCorasickKind::DFA))
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(patterns.iter().map(|p| p.as_slice()))
-            .expect("a few secret values always make an automaton");
         Some(Self {
+            finder: Finder::new(&patterns),
             patterns,
-            automaton,
             pending: Zeroizing::new(Vec::new()),
         })
     }
@@ -98,13 +133,13 @@ impl Masker {
         // call per read, however many values it masks.
         let mut out = Zeroizing::new(Vec::with_capacity(hold + REDACTED.len()));
         let mut written = 0;
-        for found in self.automaton.find_iter(self.pending.as_slice()) {
-            if found.start() >= hold {
+        for (start, end) in self.finder.ranges(self.pending.as_slice()) {
+            if start >= hold {
                 break;
             }
-            out.extend_from_slice(&self.pending[written..found.start()]);
+            out.extend_from_slice(&self.pending[written..start]);
             out.extend_from_slice(REDACTED.as_bytes());
-            written = found.end();
+            written = end;
         }
         let keep_from = hold.max(written);
         if out.is_empty() {
