@@ -279,7 +279,7 @@ fn config_rejects_unknown_settings() {
     let err = "passphrase".parse::<LocalConfigKey>().unwrap_err();
     assert!(
         err.to_string()
-            .contains("known settings are path, key_file, busy_timeout_ms")
+            .contains("known settings are path, key_source, key_file, busy_timeout_ms")
     );
     let err = LocalBuilder::new().build().unwrap_err();
     assert!(err.to_string().contains("needs a store folder"), "{err}");
