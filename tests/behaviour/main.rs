@@ -24,6 +24,8 @@ backend!(azure);
 /// Outage and recovery against a server of the test's own: a read while it
 /// is down fails with a retryable `Unavailable` naming the address, within
 /// bounds; once it is back, the same manager works again.
+mod requests;
+
 mod outage {
     macro_rules! outage {
         ($($name:ident),*) => {$(

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use keystack_secrets_core::testkit::{Fixture, emulator_var, unique_id};
+use keystack_secrets_core::testkit::{CountingProxy, Fixture, emulator_var, unique_id};
 
 /// A fresh local store in a temporary folder of its own.
 pub fn local() -> Option<Fixture> {
@@ -26,6 +26,127 @@ pub fn local() -> Option<Fixture> {
 /// A fresh namespace in moto.
 pub fn aws() -> Option<Fixture> {
     let endpoint = emulator_var("KEYSTACK_TEST_AWS_ENDPOINT", "AWS emulator suite")?;
+    Some(aws_fixture_at(endpoint))
+}
+
+/// The HTTP requests a manager made, as seen by the server side.
+pub trait RequestLog: Send + Sync {
+    /// Each request so far, one line each.
+    fn requests(&self) -> Vec<String>;
+    /// Forgets them.
+    fn reset(&self);
+}
+
+impl RequestLog for CountingProxy {
+    fn requests(&self) -> Vec<String> {
+        CountingProxy::requests(self)
+    }
+
+    fn reset(&self) {
+        CountingProxy::reset(self);
+    }
+}
+
+/// The request log a Key Vault test server of the test's own writes
+/// (`--request-log`); the server stops when this is dropped.
+struct ServerLog {
+    path: std::path::PathBuf,
+    server: std::sync::Mutex<std::process::Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl RequestLog for ServerLog {
+    fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn reset(&self) {
+        let _ = std::fs::write(&self.path, "");
+    }
+}
+
+impl Drop for ServerLog {
+    fn drop(&mut self) {
+        if let Ok(mut server) = self.server.lock() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+}
+
+/// A manager under test and what counts its HTTP requests.
+pub type Counted = (Fixture, Box<dyn RequestLog>);
+
+/// A fresh namespace in moto, reached through a proxy that counts the
+/// HTTP requests.
+pub fn aws_counted() -> Option<Counted> {
+    let endpoint = emulator_var("KEYSTACK_TEST_AWS_ENDPOINT", "AWS request budgets")?;
+    let proxy = CountingProxy::start(&endpoint);
+    Some((aws_fixture_at(proxy.url().to_owned()), Box::new(proxy)))
+}
+
+/// A Key Vault test server of the test's own, logging each request (TLS
+/// keeps a proxy from counting them).
+pub fn azure_counted() -> Option<Counted> {
+    let program = emulator_var("KEYSTACK_TEST_KEYVAULT", "Azure request budgets")?;
+    let args_file = emulator_var("KEYSTACK_TEST_KEYVAULT_ARGS", "Azure request budgets")?;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("requests.log");
+    let port = keystack_secrets_core::testkit::free_port();
+    let mut args: Vec<String> = std::fs::read_to_string(&args_file)
+        .expect("the test server's arguments")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    args.extend([
+        "--port".to_owned(),
+        port.to_string(),
+        "--request-log".to_owned(),
+        path.display().to_string(),
+    ]);
+    let server = keystack_secrets_core::testkit::start_server(&program, &args, port);
+    let manager = azure_at(&format!("https://127.0.0.1:{port}"))?;
+    let log = ServerLog {
+        path,
+        server: std::sync::Mutex::new(server),
+        _dir: dir,
+    };
+    Some((Fixture::new(Arc::new(manager)), Box::new(log)))
+}
+
+/// A fresh OpenBao namespace, reached through a proxy that counts the
+/// HTTP requests.
+pub fn vault_counted() -> Option<Counted> {
+    let addr = emulator_var("KEYSTACK_TEST_VAULT_ADDR", "OpenBao request budgets")?;
+    let token = emulator_var("KEYSTACK_TEST_VAULT_TOKEN", "OpenBao request budgets")?;
+    let proxy = CountingProxy::start(&addr);
+    let manager = keystack_secrets_vault::VaultBuilder::new()
+        .with_url(proxy.url())
+        .with_token(token)
+        .with_namespace(unique_id())
+        .build()
+        .expect("the Vault settings are valid");
+    Some((Fixture::new(Arc::new(manager)), Box::new(proxy)))
+}
+
+/// A fresh project in drongo, reached through a proxy that counts the
+/// HTTP requests.
+pub fn gcp_counted() -> Option<Counted> {
+    let endpoint = emulator_var("KEYSTACK_TEST_GCP_ENDPOINT", "GCP request budgets")?;
+    let proxy = CountingProxy::start(&endpoint);
+    let manager = keystack_secrets_gcp::GcpBuilder::new()
+        .with_project_id(format!("p{}", unique_id()))
+        .with_endpoint(proxy.url())
+        .build()
+        .expect("the GCP settings are valid");
+    Some((Fixture::new(Arc::new(manager)), Box::new(proxy)))
+}
+
+fn aws_fixture_at(endpoint: String) -> Fixture {
     let manager = keystack_secrets_aws::AwsBuilder::new()
         .with_region("us-east-1")
         .with_endpoint_url(endpoint)
@@ -39,7 +160,7 @@ pub fn aws() -> Option<Fixture> {
         ))
         .build()
         .expect("the AWS settings are valid");
-    Some(Fixture::new(Arc::new(manager)))
+    Fixture::new(Arc::new(manager))
 }
 
 /// A fresh project in drongo.

@@ -24,6 +24,8 @@ HTTPS only):
   --recover-seconds. --purge-protection refuses purges.
 - `POST /_test/faults` with {"status": 503, "count": 2}: the next
   requests fail so (retry tests); `POST /_test/reset` empties the vault.
+- `--request-log FILE`: each request (but these) appended to FILE as
+  `METHOD PATH`, for request budgets counted at the HTTP layer.
 
 Limits (see docs/backends/azure.md): secrets only (no keys, certificates
 or backup/restore), no expiry or not-before enforcement, in memory.
@@ -119,6 +121,11 @@ class Handler(BaseHTTPRequestHandler):
         vault = self.server.vault
         if path.startswith("/_test/"):
             return self.test_control(method, path, body)
+        if self.server.args.request_log:
+            # One line per request, for tests that count requests at the
+            # HTTP layer (TLS keeps a proxy from seeing them).
+            with vault.lock, open(self.server.args.request_log, "a") as log:
+                log.write("%s %s\n" % (method, url.path))
         m = re.match(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$", path)
         if m and method == "GET":
             return self.openid(m.group(1))
@@ -533,6 +540,7 @@ def main():
     parser.add_argument("--purge-seconds", type=float, default=0.3)
     parser.add_argument("--recover-seconds", type=float, default=0.3)
     parser.add_argument("--purge-protection", action="store_true")
+    parser.add_argument("--request-log", help="append METHOD PATH of each request to this file")
     args = parser.parse_args()
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)

@@ -44,6 +44,7 @@ fn normalize_args() -> Vec<std::ffi::OsString> {
 fn main() -> ExitCode {
     let cli = args::Cli::parse_from(normalize_args());
     context::set_verbose(cli.verbose);
+    keystack_secrets_core::warning::set_warning_sink(|message| eprintln!("warning: {message}"));
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -12,6 +12,7 @@ mod error;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
@@ -22,7 +23,7 @@ use keystack_secrets_core::remote::mark::MarkKeys;
 use keystack_secrets_core::remote::payload::{from_json, to_json};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
-    SecretSchema, SecretValue, SecretsManager,
+    SecretSchema, SecretValue, SecretsManager, get_each,
 };
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
@@ -64,6 +65,8 @@ pub struct AwsSecretsManager {
     config: AwsConfig,
     credentials: Option<aws_sdk_secretsmanager::config::SharedCredentialsProvider>,
     client: OnceCell<Client>,
+    /// Set once IAM refused a batch read: later batches are single reads.
+    batch_refused: AtomicBool,
 }
 
 impl fmt::Debug for AwsSecretsManager {
@@ -85,7 +88,12 @@ impl fmt::Debug for AwsSecretsManager {
 struct Listed {
     aws_name: String,
     name: SecretName,
+    /// From the listing's tags; `None` if they name no known schema.
+    schema: Option<SecretSchema>,
 }
+
+/// The most secrets one `BatchGetSecretValue` request may name.
+pub const BATCH_SIZE: usize = 20;
 
 impl AwsSecretsManager {
     pub(crate) fn new(
@@ -96,6 +104,7 @@ impl AwsSecretsManager {
             config,
             credentials,
             client: OnceCell::new(),
+            batch_refused: AtomicBool::new(false),
         }
     }
 
@@ -188,6 +197,7 @@ impl AwsSecretsManager {
                 found.push(Listed {
                     aws_name: aws_name.to_owned(),
                     name,
+                    schema: MARKS.schema(|key| tag(entry.tags(), key)),
                 });
             }
             match page.next_token() {
@@ -246,6 +256,110 @@ impl AwsSecretsManager {
             .map_err(|e| sdk_error(e, self, "read", Some(name)))?;
         let text = Zeroizing::new(output.secret_string().unwrap_or_default().to_owned());
         decode_values(name, &self.aws_name(name), &text)
+    }
+
+    /// The values of up to [`BATCH_SIZE`] secrets in one
+    /// `BatchGetSecretValue` request, by AWS name; a secret AWS reports an
+    /// error for is absent (its single read then says what is wrong).
+    async fn batch_values(
+        &self,
+        aws_names: Vec<String>,
+    ) -> Result<BTreeMap<String, Zeroizing<String>>> {
+        let output = self
+            .client()
+            .await
+            .batch_get_secret_value()
+            .set_secret_id_list(Some(aws_names))
+            .send()
+            .await
+            .map_err(|e| sdk_error(e, self, "read secrets in a batch", None))?;
+        Ok(output
+            .secret_values()
+            .iter()
+            .filter_map(|entry| {
+                Some((
+                    entry.name()?.to_owned(),
+                    Zeroizing::new(entry.secret_string()?.to_owned()),
+                ))
+            })
+            .collect())
+    }
+
+    /// [`SecretsManager::get_secrets`] in `1 + ceil(n / 20)` requests: one
+    /// listing gives the ownership tags and schemas of every managed secret
+    /// of the namespace (100 per page), then `BatchGetSecretValue` reads
+    /// the values of those asked for, 20 per request. A name the listing
+    /// does not show as ours (missing, foreign, scheduled for deletion), or
+    /// whose value the batch did not return, is read alone, so that its
+    /// error is the same as `get_secret`'s.
+    async fn get_batched(
+        &self,
+        names: &[SecretName],
+        concurrency: usize,
+    ) -> Result<Vec<Result<Secret>>> {
+        let listed: BTreeMap<SecretName, Listed> = self
+            .list_managed()
+            .await?
+            .into_iter()
+            .map(|l| (l.name.clone(), l))
+            .collect();
+        let mut wanted: Vec<String> = names
+            .iter()
+            .filter_map(|n| listed.get(n).map(|l| l.aws_name.clone()))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        // Futures made before they are streamed: a stream mapping with a
+        // closure over `self` trips the `Send` check of `async_trait`.
+        let requests: Vec<_> = wanted
+            .chunks(BATCH_SIZE)
+            .map(|chunk| self.batch_values(chunk.to_vec()))
+            .collect();
+        let values: BTreeMap<String, Zeroizing<String>> = futures::stream::iter(requests)
+            .buffer_unordered(concurrency.max(1))
+            .try_fold(BTreeMap::new(), |mut all, some| async move {
+                all.extend(some);
+                Ok(all)
+            })
+            .await?;
+        let each: Vec<_> = names
+            .iter()
+            .map(|name| {
+                let found = listed
+                    .get(name)
+                    .and_then(|l| Some((l, l.schema?, values.get(&l.aws_name)?)));
+                async move {
+                    match found {
+                        Some((listed, schema, text)) => {
+                            let values = decode_values(name, &listed.aws_name, text)?;
+                            self.secret(name, schema, values)
+                        }
+                        None => self.get_secret(name).await,
+                    }
+                }
+            })
+            .collect();
+        Ok(futures::stream::iter(each)
+            .buffered(concurrency.max(1))
+            .collect()
+            .await)
+    }
+
+    /// A secret read from AWS, checked against its schema.
+    fn secret(
+        &self,
+        name: &SecretName,
+        schema: SecretSchema,
+        values: BTreeMap<SecretKey, SecretValue>,
+    ) -> Result<Secret> {
+        Secret::new(name.clone(), schema, values).map_err(|problem| {
+            Refusal::Unreadable {
+                name: name.clone(),
+                object: self.aws_name(name),
+                problem: format!("it does not fit its schema: {problem}"),
+            }
+            .into_error(FLAVOR)
+        })
     }
 
     fn tags(&self, schema: SecretSchema) -> Vec<Tag> {
@@ -329,14 +443,36 @@ impl SecretsManager for AwsSecretsManager {
         // they are made concurrently.
         let (schema, values) =
             futures::try_join!(self.describe_managed(name), self.read_values(name))?;
-        Secret::new(name.clone(), schema, values).map_err(|problem| {
-            Refusal::Unreadable {
-                name: name.clone(),
-                object: self.aws_name(name),
-                problem: format!("it does not fit its schema: {problem}"),
+        self.secret(name, schema, values)
+    }
+
+    /// One listing and one `BatchGetSecretValue` per 20 secrets (see
+    /// `get_batched`); for one or two names, their single reads (two
+    /// requests each, concurrent) cost no more. Where IAM refuses the
+    /// listing or the batch read, single reads, with one warning naming
+    /// the action to allow.
+    async fn get_secrets(
+        &self,
+        names: &[SecretName],
+        concurrency: usize,
+    ) -> Result<Vec<Result<Secret>>> {
+        if names.len() <= 2 || self.batch_refused.load(Ordering::Relaxed) {
+            return Ok(get_each(self, names, concurrency).await);
+        }
+        match self.get_batched(names, concurrency).await {
+            Err(Error::PermissionDenied { message, .. }) => {
+                if !self.batch_refused.swap(true, Ordering::Relaxed) {
+                    keystack_secrets_core::warning::warn(&format!(
+                        "AWS refused a batch read ({message}); reading secrets one by one \
+                         instead, two requests each. Allow secretsmanager:ListSecrets and \
+                         secretsmanager:BatchGetSecretValue (with GetSecretValue on the secrets) \
+                         for one request per 20 secrets."
+                    ));
+                }
+                Ok(get_each(self, names, concurrency).await)
             }
-            .into_error(FLAVOR)
-        })
+            other => other,
+        }
     }
 
     async fn list_secret_names(&self) -> Result<Vec<SecretName>> {

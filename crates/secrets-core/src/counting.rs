@@ -39,6 +39,10 @@ pub struct Calls {
     pub register: usize,
     /// `get_secret`.
     pub get: usize,
+    /// `get_secrets` (batch reads).
+    pub batch: usize,
+    /// Secrets asked for in those batch reads, in all.
+    pub batch_secrets: usize,
     /// `list_secret_names`.
     pub list: usize,
     /// `update_secret`.
@@ -52,12 +56,12 @@ pub struct Calls {
 impl Calls {
     /// Every call, of any kind.
     pub fn total(&self) -> usize {
-        self.register + self.get + self.list + self.update + self.delete + self.delete_all
+        self.reads() + self.writes()
     }
 
-    /// Calls that read (`get`, `list`).
+    /// Calls that read (`get`, `batch`, `list`).
     pub fn reads(&self) -> usize {
-        self.get + self.list
+        self.get + self.batch + self.list
     }
 
     /// Calls that write (`register`, `update`, `delete`, `delete_all`).
@@ -74,6 +78,8 @@ impl Sub for Calls {
         Calls {
             register: self.register - earlier.register,
             get: self.get - earlier.get,
+            batch: self.batch - earlier.batch,
+            batch_secrets: self.batch_secrets - earlier.batch_secrets,
             list: self.list - earlier.list,
             update: self.update - earlier.update,
             delete: self.delete - earlier.delete,
@@ -87,6 +93,7 @@ impl fmt::Display for Calls {
         let kinds = [
             ("list", self.list),
             ("get", self.get),
+            ("batch get", self.batch),
             ("register", self.register),
             ("update", self.update),
             ("delete", self.delete),
@@ -99,6 +106,8 @@ impl fmt::Display for Calls {
         }
         if first {
             f.write_str("no calls")?;
+        } else if self.batch > 0 {
+            write!(f, " ({} secrets in batches)", self.batch_secrets)?;
         }
         Ok(())
     }
@@ -108,6 +117,8 @@ impl fmt::Display for Calls {
 struct Counters {
     register: AtomicUsize,
     get: AtomicUsize,
+    batch: AtomicUsize,
+    batch_secrets: AtomicUsize,
     list: AtomicUsize,
     update: AtomicUsize,
     delete: AtomicUsize,
@@ -137,6 +148,8 @@ impl CountingManager {
         Calls {
             register: c.register.load(Ordering::Relaxed),
             get: c.get.load(Ordering::Relaxed),
+            batch: c.batch.load(Ordering::Relaxed),
+            batch_secrets: c.batch_secrets.load(Ordering::Relaxed),
             list: c.list.load(Ordering::Relaxed),
             update: c.update.load(Ordering::Relaxed),
             delete: c.delete.load(Ordering::Relaxed),
@@ -168,6 +181,18 @@ impl SecretsManager for CountingManager {
     async fn get_secret(&self, name: &SecretName) -> Result<Secret> {
         bump(&self.counters.get);
         self.inner.get_secret(name).await
+    }
+
+    async fn get_secrets(
+        &self,
+        names: &[SecretName],
+        concurrency: usize,
+    ) -> Result<Vec<Result<Secret>>> {
+        bump(&self.counters.batch);
+        self.counters
+            .batch_secrets
+            .fetch_add(names.len(), Ordering::Relaxed);
+        self.inner.get_secrets(names, concurrency).await
     }
 
     async fn list_secret_names(&self) -> Result<Vec<SecretName>> {
@@ -205,6 +230,9 @@ mod tests {
         assert!(m.register_secret(&secret).await.is_err());
         let before = m.calls();
         m.get_secret(&name).await.unwrap();
+        let names = [name.clone(), SecretName::new("missing").unwrap()];
+        let each = m.get_secrets(&names, 4).await.unwrap();
+        assert!(each[0].is_ok() && each[1].as_ref().unwrap_err().is_not_found());
         m.list_secret_names().await.unwrap();
         m.update_secret(&name, &SecretPatch::new().set("k2".parse().unwrap(), "v2"))
             .await
@@ -219,6 +247,8 @@ mod tests {
             Calls {
                 register: 0,
                 get: 1,
+                batch: 1,
+                batch_secrets: 2,
                 list: 1,
                 update: 1,
                 delete: 1,
@@ -227,11 +257,11 @@ mod tests {
         );
         assert_eq!(
             (between.reads(), between.writes(), after.total()),
-            (2, 3, 7)
+            (3, 3, 8)
         );
         assert_eq!(
             between.to_string(),
-            "1 list, 1 get, 1 update, 1 delete, 1 delete-all"
+            "1 list, 1 get, 1 batch get, 1 update, 1 delete, 1 delete-all (2 secrets in batches)"
         );
         assert_eq!(Calls::default().to_string(), "no calls");
         let clone = m.clone();

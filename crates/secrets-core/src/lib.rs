@@ -18,15 +18,18 @@ mod secret;
 pub mod settings;
 mod validation;
 mod value;
+pub mod warning;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "testkit")]
+mod proxy;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use error::{BoxError, Error, Result};
 pub use factory::{BackendConfig, BackendFactory};
-pub use manager::{Capabilities, ManagerInfo, SecretsManager, SecretsManagerExt};
+pub use manager::{Capabilities, ManagerInfo, SecretsManager, SecretsManagerExt, get_each};
 pub use name::{NameError, NameKind, NameProblem, SecretKey, SecretName};
 pub use reference::{ReferenceError, ReferenceProblem, SecretReference, Template};
 pub use schema::{SchemaError, SecretSchema};

@@ -101,6 +101,29 @@ impl SecretsManager for LoggingManager {
         result
     }
 
+    async fn get_secrets(
+        &self,
+        names: &[SecretName],
+        concurrency: usize,
+    ) -> Result<Vec<Result<Secret>>> {
+        let started = Instant::now();
+        let result = self.inner.get_secrets(names, concurrency).await;
+        let shown: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        let found = result
+            .as_ref()
+            .map_or(0, |each| each.iter().filter(|r| r.is_ok()).count());
+        self.log(
+            format_args!(
+                "batch get of {} ({found} of {} read)",
+                shown.join(", "),
+                names.len()
+            ),
+            started,
+            &result,
+        );
+        result
+    }
+
     async fn list_secret_names(&self) -> Result<Vec<SecretName>> {
         let started = Instant::now();
         let result = self.inner.list_secret_names().await;

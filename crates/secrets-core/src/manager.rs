@@ -21,6 +21,23 @@ pub trait SecretsManager: Debug + Send + Sync + 'static {
     /// Reads a secret. Fails with [`Error::NotFound`] if there is none.
     async fn get_secret(&self, name: &SecretName) -> Result<Secret>;
 
+    /// Reads several secrets in one call: one result per name, in the
+    /// order given (`Err(NotFound)` for a name without a secret). The outer
+    /// error is a failure of the whole read (credentials, the service down).
+    ///
+    /// Backends with a batch read override it (AWS: `BatchGetSecretValue`,
+    /// 20 secrets per request, ownership from one listing). The default
+    /// makes up to `concurrency` [`get_secret`](Self::get_secret) calls at
+    /// once. Validation, resolution, `run` and `register-secrets` read
+    /// through this method, and so must every wrapper forward it.
+    async fn get_secrets(
+        &self,
+        names: &[SecretName],
+        concurrency: usize,
+    ) -> Result<Vec<Result<Secret>>> {
+        Ok(get_each(self, names, concurrency).await)
+    }
+
     /// Names of every secret this manager holds, sorted.
     async fn list_secret_names(&self) -> Result<Vec<SecretName>>;
 
@@ -36,6 +53,24 @@ pub trait SecretsManager: Debug + Send + Sync + 'static {
     /// Deletes every secret this manager holds (and nothing it did not
     /// create), returning how many were deleted.
     async fn delete_all_secrets(&self) -> Result<usize>;
+}
+
+/// [`SecretsManager::get_secrets`] as one [`get_secret`](SecretsManager::get_secret)
+/// per name, up to `concurrency` at once, results in the order of `names`:
+/// the default, and the fallback of backends whose batch read is refused.
+pub async fn get_each<M: SecretsManager + ?Sized>(
+    manager: &M,
+    names: &[SecretName],
+    concurrency: usize,
+) -> Vec<Result<Secret>> {
+    use futures::StreamExt;
+    // The calls are made (not yet run) first: a stream that maps with a
+    // closure over borrowed names trips the `Send` check of `async_trait`.
+    let calls: Vec<_> = names.iter().map(|name| manager.get_secret(name)).collect();
+    futures::stream::iter(calls)
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
 }
 
 /// Describes a secrets manager.

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use crate::{ManagerInfo, Result, Secret, SecretName, SecretPatch, SecretsManager};
 
 pub use crate::counting::{Calls, CountingManager};
+pub use crate::proxy::CountingProxy;
 
 /// A manager under test, with whatever must live as long as it (a temporary
 /// folder, an emulator namespace to clean up, …).
@@ -173,6 +174,8 @@ impl LatencyManager {
     }
 }
 
+/// Models a backend without a batch read: `get_secrets` is the default,
+/// one delayed `get_secret` per name.
 #[async_trait]
 impl SecretsManager for LatencyManager {
     fn info(&self) -> ManagerInfo {

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::StreamExt;
 use keystack_secrets_core::{Secret, SecretName, SecretsManager};
 
 use crate::StackError;
@@ -30,28 +29,29 @@ pub async fn fetch_secrets(
     fetch_named(names, manager, concurrency).await
 }
 
+/// Fetches `names` in one batch read ([`SecretsManager::get_secrets`]).
+/// Missing secrets are left out of the map; the first other error ends
+/// the fetch.
 pub(crate) async fn fetch_named(
     names: BTreeSet<&SecretName>,
     manager: &dyn SecretsManager,
     concurrency: usize,
 ) -> Result<BTreeMap<SecretName, Secret>, StackError> {
-    // Results come back as they finish; the first error other than "not
-    // found" ends the fetch (the calls still in flight are dropped).
-    let mut results = futures::stream::iter(names)
-        .map(|name| async move {
-            match manager.get_secret(name).await {
-                Ok(secret) => Ok((name, Some(secret))),
-                Err(e) if e.is_not_found() => Ok((name, None)),
-                Err(e) => Err(e),
-            }
-        })
-        .buffer_unordered(concurrency.max(1));
+    if names.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let names: Vec<SecretName> = names.into_iter().cloned().collect();
+    let results = manager.get_secrets(&names, concurrency).await?;
     let mut secrets = BTreeMap::new();
-    while let Some(result) = results.next().await {
-        if let (name, Some(secret)) = result? {
+    for (name, result) in names.into_iter().zip(results) {
+        match result {
             // Keyed by the name asked for: a case-insensitive backend may
             // answer with another spelling.
-            secrets.insert(name.clone(), secret);
+            Ok(secret) => {
+                secrets.insert(name, secret);
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(secrets)

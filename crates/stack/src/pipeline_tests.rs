@@ -138,7 +138,7 @@ async fn secret_exists_makes_one_listing() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn secret_and_key_exists_gets_each_secret_once_concurrently() {
+async fn secret_and_key_exists_reads_each_secret_once_in_one_batch() {
     let f = fixture().await;
     let started = tokio::time::Instant::now();
     let report = check(&f, ValidationLevel::SecretAndKeyExists)
@@ -150,7 +150,8 @@ async fn secret_and_key_exists_gets_each_secret_once_concurrently() {
     assert_eq!(
         f.counting.calls(),
         Calls {
-            get: 50,
+            batch: 1,
+            batch_secrets: 50,
             ..Calls::default()
         }
     );
@@ -200,7 +201,7 @@ async fn resolution_after_validation_costs_no_call_at_secret_and_key_exists() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn resolution_at_lower_levels_gets_each_secret_once() {
+async fn resolution_at_lower_levels_reads_each_secret_once_in_one_batch() {
     for level in [ValidationLevel::None, ValidationLevel::SecretExists] {
         let f = fixture().await;
         f.counting.register_secret(&secret(49)).await.unwrap();
@@ -212,7 +213,8 @@ async fn resolution_at_lower_levels_gets_each_secret_once() {
         assert_eq!(
             f.counting.calls() - before,
             Calls {
-                get: 50,
+                batch: 1,
+                batch_secrets: 50,
                 ..Calls::default()
             },
             "{level}"
@@ -221,7 +223,7 @@ async fn resolution_at_lower_levels_gets_each_secret_once() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn register_secrets_plan_costs_one_get_per_secret() {
+async fn register_secrets_plan_reads_each_secret_once_in_one_batch() {
     let f = fixture().await;
     // The stack refers to keys k1 and k3 of s3 (and of s49); s3 lacks k3.
     f.counting
@@ -241,7 +243,8 @@ async fn register_secrets_plan_costs_one_get_per_secret() {
     assert_eq!(
         f.counting.calls() - before,
         Calls {
-            get: 50,
+            batch: 1,
+            batch_secrets: 50,
             ..Calls::default()
         }
     );

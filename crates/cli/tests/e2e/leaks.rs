@@ -122,7 +122,7 @@ fn a_secret_value_shows_only_where_it_was_asked_for() {
     assert!(
         must_not_show.iter().any(|(_, out)| out
             .stderr
-            .contains("keystack: local get 'mlflow_secret' (keys password, username): ok")),
+            .contains("keystack: local batch get of 'mlflow_secret' (1 of 1 read): ok")),
         "the commands ran without their log"
     );
 

@@ -7,7 +7,7 @@ use futures::StreamExt;
 
 use super::{key, name, names, pairs, plain, secret};
 use crate::{
-    Error, SchemaError, Secret, SecretPatch, SecretSchema, SecretValue, SecretsManager,
+    Error, SchemaError, Secret, SecretName, SecretPatch, SecretSchema, SecretValue, SecretsManager,
     SecretsManagerExt,
 };
 
@@ -87,6 +87,44 @@ pub async fn missing_secret_is_not_found(m: &dyn SecretsManager) {
     assert!(!m.secret_exists(&missing).await.expect("exists"));
     assert!(m.find_secret(&missing).await.expect("find").is_none());
     assert!(names(m).await.is_empty(), "a failed call created something");
+}
+
+/// A batch read returns, in the order asked, what single reads return:
+/// each secret whole, a missing one `NotFound`, a name given twice twice.
+pub async fn batch_read_matches_single_reads(m: &dyn SecretsManager) {
+    for i in 0..25 {
+        m.register_secret(&secret(
+            &format!("b{i:02}"),
+            [("user", "u"), ("password", &*format!("p{i}"))],
+        ))
+        .await
+        .expect("register");
+    }
+    let mut asked: Vec<SecretName> = (0..25).rev().map(|i| name(&format!("b{i:02}"))).collect();
+    asked.insert(3, name("missing"));
+    asked.push(name("b07"));
+    for concurrency in [1, 32] {
+        let each = m.get_secrets(&asked, concurrency).await.expect("batch");
+        assert_eq!(each.len(), asked.len(), "one result per name");
+        for (name, result) in asked.iter().zip(&each) {
+            match m.get_secret(name).await {
+                Ok(single) => {
+                    let batch = result.as_ref().expect("found alone, found in the batch");
+                    assert_eq!(batch.name(), name);
+                    assert_eq!(batch.schema(), single.schema());
+                    assert_eq!(plain(batch), plain(&single), "{name}");
+                }
+                Err(e) => {
+                    assert!(e.is_not_found(), "{e:?}");
+                    let err = result
+                        .as_ref()
+                        .expect_err("missing alone, missing in the batch");
+                    assert!(err.is_not_found(), "{err:?}");
+                }
+            }
+        }
+    }
+    assert!(m.get_secrets(&[], 8).await.expect("empty batch").is_empty());
 }
 
 /// The listing holds every name exactly once, sorted.

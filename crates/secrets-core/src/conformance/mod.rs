@@ -40,6 +40,7 @@ macro_rules! conformance_tests {
             register_with_typed_schema,
             register_existing_name_is_already_exists,
             missing_secret_is_not_found,
+            batch_read_matches_single_reads,
             list_is_sorted_and_complete,
             update_sets_and_removes_keys,
             rejected_update_changes_nothing,
