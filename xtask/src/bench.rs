@@ -102,7 +102,7 @@ fn ms(time: Duration) -> f64 {
     time.as_secs_f64() * 1000.0
 }
 
-pub(crate) fn bench(quick: bool) -> Result<(), String> {
+pub(crate) fn bench(quick: bool, only: &[String]) -> Result<(), String> {
     let mode = Mode {
         quick,
         runs: if quick { 3 } else { 21 },
@@ -116,10 +116,20 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     build.args(["--bin", "keystack", "--example", "seed"]);
     step("build the binaries", build)?;
 
-    let mut rows = cli_rows(&mode)?;
-    rows.extend(masking_rows(&mode)?);
-    rows.extend(validation_rows(&mode)?);
-    rows.extend(library_rows(&mode)?);
+    let wanted = |group: &str| only.is_empty() || only.iter().any(|g| g == group);
+    let mut rows = Vec::new();
+    if wanted("cli") {
+        rows.extend(cli_rows(&mode)?);
+    }
+    if wanted("masking") {
+        rows.extend(masking_rows(&mode)?);
+    }
+    if wanted("validation") {
+        rows.extend(validation_rows(&mode)?);
+    }
+    if wanted("library") {
+        rows.extend(library_rows(&mode)?);
+    }
 
     let report = report(&mode, &rows);
     println!("\n{report}");

@@ -44,6 +44,9 @@ pub(crate) enum Task {
         /// Debug build and few runs, as CI runs it.
         #[arg(long)]
         quick: bool,
+        /// Only these groups of rows (default: all).
+        #[arg(long, value_delimiter = ',', value_parser = ["cli", "masking", "validation", "library"])]
+        only: Vec<String>,
     },
 }
 

@@ -27,7 +27,7 @@ use flags::{Task, Xtask};
 fn main() -> ExitCode {
     let result = match Xtask::parse().task {
         Task::Test => test(),
-        Task::Bench { quick } => bench::bench(quick),
+        Task::Bench { quick, only } => bench::bench(quick, &only),
         Task::Emulators { action } => emulators::command(action),
         Task::Fuzz { seconds, targets } => fuzz::command(seconds, &targets),
         Task::Demo { keep } => demo::demo(keep, true),
