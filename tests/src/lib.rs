@@ -108,8 +108,8 @@ pub fn azure_counted() -> Option<Counted> {
         "--request-log".to_owned(),
         path.display().to_string(),
     ]);
-    let server = keystack_secrets_core::testkit::start_server(&program, &args, port);
     let manager = azure_at(&format!("https://127.0.0.1:{port}"))?;
+    let server = keystack_secrets_core::testkit::start_server(&program, &args, port);
     let log = ServerLog {
         path,
         server: std::sync::Mutex::new(server),
