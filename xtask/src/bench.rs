@@ -338,6 +338,39 @@ fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| (*a).to_owned()).collect()
 }
 
+/// Instructions one run of `keystack ARGS` executes, counted by valgrind's
+/// callgrind: repeatable to a fraction of a percent on a loaded machine,
+/// where wall time of a few milliseconds is not. No row (and a line saying
+/// why) without valgrind.
+fn instruction_row(s: &Sandbox, what: &str, args: &[&str]) -> Result<Option<Row>, String> {
+    let mut command = s.command(Path::new("valgrind"));
+    command
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(&s.binary)
+        .args(args);
+    let output = match command.output() {
+        Ok(output) => output,
+        Err(e) => {
+            eprintln!(
+                "    no instruction counts: cannot run valgrind ({e}); apt-get install valgrind"
+            );
+            return Ok(None);
+        }
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let collected = stderr
+        .lines()
+        .find_map(|line| line.split("Collected :").nth(1))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .ok_or_else(|| format!("valgrind printed no instruction count for {what}: {stderr}"))?;
+    Ok(Some(Row {
+        what: format!("{what}: instructions (callgrind)"),
+        median: format!("{:.2} M", collected as f64 / 1e6),
+        calls: String::new(),
+        target: None,
+    }))
+}
+
 fn cli_rows(mode: &Mode) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     let s = Sandbox::new(mode, "start")?;
@@ -346,6 +379,7 @@ fn cli_rows(mode: &Mode) -> Result<Vec<Row>, String> {
         s.median(|_| strings(&["--version"]), &[])?,
         Some(3.0),
     ));
+    rows.extend(instruction_row(&s, "`keystack --version`", &["--version"])?);
     drop(s);
 
     for count in [10, mode.large] {
@@ -369,6 +403,13 @@ fn cli_rows(mode: &Mode) -> Result<Vec<Row>, String> {
             s.median(|_| secret(&["get", &middle]), &[])?,
             large.then_some(15.0),
         ));
+        if !large {
+            rows.extend(instruction_row(
+                &s,
+                &label("get"),
+                &["secrets-manager", "secret", "get", &middle],
+            )?);
+        }
         rows.push(Row::time(
             label("list"),
             s.median(|_| secret(&["list"]), &[])?,
