@@ -76,42 +76,34 @@ fn the_store_key_lives_in_the_os_keyring_and_nowhere_on_disk() {
         &on_bus,
     )
     .ok();
+    // The secret reads back with `vars` set.
+    let reads_back = |vars: &[(&str, &str)]| {
+        s.run_env(
+            &[
+                "secrets-manager",
+                "secret",
+                "get",
+                "db",
+                "--key",
+                "password",
+            ],
+            vars,
+        )
+        .ok()
+        .out_has("kept-in-the-keyring-value");
+    };
     assert!(store.join("secrets.db").is_file());
     assert!(
         !store.join("secrets.key").exists(),
         "no key file beside the store"
     );
-    s.run_env(
-        &[
-            "secrets-manager",
-            "secret",
-            "get",
-            "db",
-            "--key",
-            "password",
-        ],
-        &on_bus,
-    )
-    .ok()
-    .out_has("kept-in-the-keyring-value");
+    reads_back(&on_bus);
 
     // The entry is the store's key: KEYSTACK_LOCAL_KEY opens the store with it.
     let account = store.display().to_string();
     let key = secret_tool(&bus, "lookup", &account, None);
     assert_eq!(key.trim().len(), 44, "a base64 key");
-    s.run_env(
-        &[
-            "secrets-manager",
-            "secret",
-            "get",
-            "db",
-            "--key",
-            "password",
-        ],
-        &[("KEYSTACK_LOCAL_KEY", key.trim())],
-    )
-    .ok()
-    .out_has("kept-in-the-keyring-value");
+    reads_back(&[("KEYSTACK_LOCAL_KEY", key.trim())]);
 
     // A copy of the folder alone (a backup) does not open: there is no key in it.
     let copy = s.path().join("backup");
@@ -153,19 +145,7 @@ fn the_store_key_lives_in_the_os_keyring_and_nowhere_on_disk() {
     );
     // Put back, it opens the store again.
     secret_tool(&bus, "store", &account, Some(key.trim()));
-    s.run_env(
-        &[
-            "secrets-manager",
-            "secret",
-            "get",
-            "db",
-            "--key",
-            "password",
-        ],
-        &on_bus,
-    )
-    .ok()
-    .out_has("kept-in-the-keyring-value");
+    reads_back(&on_bus);
 }
 
 #[test]
