@@ -57,12 +57,7 @@ fn two_local_secrets_managers_of_one_project_never_share_a_store() {
     let s = Sandbox::new();
     s.run(&sm(&["register", "db", "--password=default-one"]))
         .ok();
-    s.run(&["secrets-manager", "register", "other", "--flavor=local"])
-        .ok();
-    s.run(&[
-        "stack", "register", "two", "-o", "default", "-a", "default", "-x", "other",
-    ])
-    .ok();
+    s.local_manager_stack("other", &[], "two");
     let on_two = [("KEYSTACK_STACK", "two")];
     assert_eq!(
         s.run_env(&sm(&["list"]), &on_two).ok().stdout.trim(),

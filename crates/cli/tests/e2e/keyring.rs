@@ -11,18 +11,8 @@ const ENV: &str = "KEYSTACK_TEST_SECRET_SERVICE";
 
 /// A local secrets manager `kr` keeping its key in the keyring, in the active stack.
 fn keyring_stack(s: &Sandbox) {
-    s.run(&[
-        "secrets-manager",
-        "register",
-        "kr",
-        "--flavor=local",
-        "--key_source=keyring",
-    ])
-    .ok();
-    s.run(&[
-        "stack", "register", "krs", "-o", "default", "-a", "default", "-x", "kr", "--set",
-    ])
-    .ok();
+    s.local_manager_stack("kr", &["--key_source=keyring"], "krs");
+    s.run(&["stack", "set", "krs"]).ok();
 }
 
 /// `secret-tool ACTION service keystack username ACCOUNT` on the test bus.
@@ -151,18 +141,7 @@ fn the_store_key_lives_in_the_os_keyring_and_nowhere_on_disk() {
 #[test]
 fn key_source_settings_are_checked() {
     let s = Sandbox::new();
-    s.run(&[
-        "secrets-manager",
-        "register",
-        "e",
-        "--flavor=local",
-        "--key_source=env",
-    ])
-    .ok();
-    s.run(&[
-        "stack", "register", "es", "-o", "default", "-a", "default", "-x", "e",
-    ])
-    .ok();
+    s.local_manager_stack("e", &["--key_source=env"], "es");
     s.run_env(
         &["secrets-manager", "secret", "list"],
         &[("KEYSTACK_STACK", "es")],
@@ -181,18 +160,7 @@ fn key_source_settings_are_checked() {
         "nothing of the key on disk"
     );
 
-    s.run(&[
-        "secrets-manager",
-        "register",
-        "bad",
-        "--flavor=local",
-        "--key_source=vault",
-    ])
-    .ok();
-    s.run(&[
-        "stack", "register", "bs", "-o", "default", "-a", "default", "-x", "bad",
-    ])
-    .ok();
+    s.local_manager_stack("bad", &["--key_source=vault"], "bs");
     s.run_env(
         &["secrets-manager", "secret", "list"],
         &[("KEYSTACK_STACK", "bs")],

@@ -156,6 +156,19 @@ impl Sandbox {
             .join(name)
     }
 
+    /// Registers a local secrets manager `manager` with `attributes`
+    /// (`--NAME=VALUE`), and a stack `stack` of the default orchestrator and
+    /// artifact store with it.
+    pub(crate) fn local_manager_stack(&self, manager: &str, attributes: &[&str], stack: &str) {
+        let mut register = vec!["secrets-manager", "register", manager, "--flavor=local"];
+        register.extend_from_slice(attributes);
+        self.run(&register).ok();
+        self.run(&[
+            "stack", "register", stack, "-o", "default", "-a", "default", "-x", manager,
+        ])
+        .ok();
+    }
+
     /// The binary, set up to run in this sandbox.
     pub(crate) fn std_command(&self) -> std::process::Command {
         self.std_command_via(&[])
