@@ -1,6 +1,7 @@
 //! `cargo xtask bench [--quick]`: the `keystack` binary on local stores of
 //! 10 and 10,000 secrets, validation against a 50 ms-latency manager and
-//! against moto (wall time and backend calls), and the criterion benchmarks
+//! against moto (wall time and backend calls), side by side with fnox on
+//! moto (wall time and HTTP requests), and the criterion benchmarks
 //! of the libraries, gathered into one markdown table with the targets of
 //! docs/performance.md (printed, and written to `target/bench/report.md`).
 //!
@@ -62,6 +63,7 @@ enum Target {
     AtMostMs(f64),
     AtLeastMbPerS(f64),
     AtMostTimes(f64),
+    AtLeastTimes(f64),
 }
 
 impl Row {
@@ -93,6 +95,9 @@ impl Row {
             }
             Target::AtMostTimes(max) => {
                 format!("≤ {max}× {}", if value <= max { "✓" } else { "✗" })
+            }
+            Target::AtLeastTimes(min) => {
+                format!("≥ {min}× {}", if value >= min { "✓" } else { "✗" })
             }
         }
     }
@@ -126,6 +131,9 @@ pub(crate) fn bench(quick: bool, only: &[String]) -> Result<(), String> {
     }
     if wanted("validation") {
         rows.extend(validation_rows(&mode)?);
+    }
+    if wanted("peers") {
+        rows.extend(peer_rows(&mode)?);
     }
     if wanted("library") {
         rows.extend(library_rows(&mode)?);
@@ -196,7 +204,7 @@ fn machine() -> String {
     format!("Machine: {model}, {cores} cores available, {memory} RAM; Linux; medians.")
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| project_root().join("target"), PathBuf::from)
 }
@@ -601,9 +609,10 @@ fn stack_with_200_references(s: &Sandbox) -> Result<(), String> {
     ])
 }
 
-/// Runs the validation benchmark (crates/cli/benches/validation.rs) with moto
-/// up, and takes its rows.
-fn validation_rows(mode: &Mode) -> Result<Vec<Row>, String> {
+/// Runs a harness-less benchmark of the CLI crate (`crates/cli/benches/NAME.rs`)
+/// with the emulators up and their addresses (plus `env`) in its
+/// environment, and returns what it printed.
+fn emulator_bench(mode: &Mode, name: &str, env: &[(&str, String)]) -> Result<String, String> {
     eprintln!("==> emulators up");
     let running = emulators::up()?;
     let result = (|| {
@@ -612,7 +621,7 @@ fn validation_rows(mode: &Mode) -> Result<Vec<Row>, String> {
         }
         let mut bench = cargo();
         bench.arg("bench").args(mode.cargo_args());
-        bench.args(["--bench", "validation", "--"]);
+        bench.args(["--bench", name, "--"]);
         if mode.quick {
             bench.arg("--quick");
         }
@@ -621,26 +630,87 @@ fn validation_rows(mode: &Mode) -> Result<Vec<Row>, String> {
                 .iter()
                 .map(|(k, v)| (*k, v.as_str())),
         );
-        eprintln!("==> validation benchmark");
+        bench.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        eprintln!("==> {name} benchmark");
         let output = bench
             .stderr(Stdio::inherit())
             .output()
             .map_err(|e| e.to_string())?;
         if !output.status.success() {
-            return Err(format!(
-                "the validation benchmark failed ({})",
-                output.status
-            ));
+            return Err(format!("the {name} benchmark failed ({})", output.status));
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     })();
     eprintln!("==> emulators down");
     emulators::down()?;
-    let table = result?;
+    result
+}
+
+/// The cells of the rows of a markdown table (its header left out).
+fn table_rows(table: &str) -> Vec<Vec<&str>> {
+    table
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .skip(1)
+        .map(|line| line.trim_matches('|').split('|').map(str::trim).collect())
+        .collect()
+}
+
+/// Side by side with fnox (crates/cli/benches/peers.rs): `keystack run` and
+/// `fnox exec` over the same 50 secrets in moto. The full benchmark builds
+/// fnox once under `target/peers/`; `--quick` leaves it out (a release
+/// build of several minutes) and says so.
+fn peer_rows(mode: &Mode) -> Result<Vec<Row>, String> {
+    let fnox = if mode.quick {
+        Err(
+            "--quick does not build fnox (a release build of about 15 minutes); \
+             `cargo xtask bench --only peers` does"
+                .to_owned(),
+        )
+    } else {
+        crate::peers::fnox()
+    };
+    let env = match fnox {
+        Ok(binary) => vec![("FNOX_BIN", binary.display().to_string())],
+        Err(why) => {
+            eprintln!("    no fnox rows: {why}");
+            vec![("FNOX_SKIPPED", why)]
+        }
+    };
+    let table = emulator_bench(mode, "peers", &env)?;
+    let rows: Vec<Row> = table_rows(&table)
+        .into_iter()
+        .filter_map(|cells| {
+            let [what, time, requests] = cells[..] else {
+                return None;
+            };
+            Some(Row {
+                what: format!("side by side, 200 keys of 50 secrets in moto: {what}"),
+                median: time.to_owned(),
+                calls: if requests.is_empty() {
+                    String::new()
+                } else {
+                    format!("{requests} HTTP requests")
+                },
+                target: what
+                    .starts_with("fnox / keystack")
+                    .then_some(Target::AtLeastTimes(2.0)),
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err("the peers benchmark printed no rows".into());
+    }
+    Ok(rows)
+}
+
+/// Runs the validation benchmark (crates/cli/benches/validation.rs) with the
+/// emulators up, and takes its rows.
+fn validation_rows(mode: &Mode) -> Result<Vec<Row>, String> {
+    let table = emulator_bench(mode, "validation", &[])?;
     let mut rows = Vec::new();
     // | manager | level | concurrency | time | calls |
-    for line in table.lines().filter(|l| l.starts_with("| ")).skip(1) {
-        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+    for cells in table_rows(&table) {
         let [manager, level, concurrency, time, calls] = cells[..] else {
             continue;
         };

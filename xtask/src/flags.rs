@@ -38,14 +38,15 @@ pub(crate) enum Task {
         keep: bool,
     },
     /// Release binaries on local stores of 10 and 10,000 secrets, validation
-    /// against a 50 ms-latency manager and moto, the criterion benchmarks:
+    /// against a 50 ms-latency manager and moto, side by side with fnox on
+    /// moto, the criterion benchmarks:
     /// one table, also in target/bench/report.md.
     Bench {
         /// Debug build and few runs, as CI runs it.
         #[arg(long)]
         quick: bool,
         /// Only these groups of rows (default: all).
-        #[arg(long, value_delimiter = ',', value_parser = ["cli", "masking", "validation", "library"])]
+        #[arg(long, value_delimiter = ',', value_parser = ["cli", "masking", "validation", "peers", "library"])]
         only: Vec<String>,
     },
 }

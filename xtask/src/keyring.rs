@@ -35,44 +35,9 @@ impl Drop for Session {
     }
 }
 
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// Installs the packages of the programs that are missing.
 fn install() -> Result<(), String> {
-    let missing: Vec<&str> = NEEDED
-        .iter()
-        .filter(|(program, _)| !have(program))
-        .map(|(_, package)| *package)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let command = format!(
-        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {}",
-        missing.join(" ")
-    );
-    eprintln!(
-        "==> installing {} for the keyring tests",
-        missing.join(", ")
-    );
-    let status = Command::new("sh")
-        .args(["-c", &command])
-        .status()
-        .map_err(|e| format!("cannot run apt-get: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "installing {} failed ({status}); as root, run: {command}",
-            missing.join(", ")
-        ))
-    }
+    crate::apt_install(NEEDED, "the keyring tests")
 }
 
 fn dir() -> PathBuf {

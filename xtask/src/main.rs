@@ -8,7 +8,7 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use clap::Parser;
@@ -19,6 +19,7 @@ mod emulators;
 mod flags;
 mod fuzz;
 mod keyring;
+mod peers;
 mod tidy;
 mod walkthrough;
 
@@ -93,6 +94,50 @@ fn workspace_tests(
         }
     }
     result.map(|()| totals)
+}
+
+/// Whether `program` is on the `PATH`.
+pub(crate) fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs with apt-get the Debian packages of `needed` (program, package)
+/// whose program is missing; `what` says who needs them.
+pub(crate) fn apt_install(needed: &[(&str, &str)], what: &str) -> Result<(), String> {
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|(program, _)| !have(program))
+        .map(|(_, package)| *package)
+        .collect();
+    apt_get(&missing, what)
+}
+
+/// Installs these Debian packages with apt-get (nothing if there are none).
+pub(crate) fn apt_get(missing: &[&str], what: &str) -> Result<(), String> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let command = format!(
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {}",
+        missing.join(" ")
+    );
+    eprintln!("==> installing {} for {what}", missing.join(", "));
+    let status = Command::new("sh")
+        .args(["-c", &command])
+        .status()
+        .map_err(|e| format!("cannot run apt-get: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "installing {} failed ({status}); as root, run: {command}",
+            missing.join(", ")
+        ))
+    }
 }
 
 pub(crate) fn cargo() -> Command {

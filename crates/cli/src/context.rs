@@ -14,6 +14,7 @@ use keystack_stack::{ComponentType, LoadedStack, Project, StackError, Validated}
 
 use crate::backends;
 use crate::error::CliError;
+use crate::progress::{self, ProgressManager};
 
 /// Whether `-v` (or `KEYSTACK_VERBOSE=1`) asked for a log on stderr.
 static VERBOSE: AtomicBool = AtomicBool::new(false);
@@ -93,7 +94,8 @@ pub(crate) fn named_or_selected_stack(
     }
 }
 
-/// Builds the stack's secrets manager (wrapped in the `-v` log when it is on).
+/// Builds the stack's secrets manager (wrapped in the `-v` log when it is
+/// on, and in a progress bar on a terminal).
 pub(crate) fn stack_manager(
     project: &Project,
     stack: &LoadedStack,
@@ -112,11 +114,16 @@ pub(crate) fn stack_manager(
     ));
     #[cfg(feature = "local")]
     warn_about_shared_store(project, manager.as_ref());
-    if verbose() {
+    let manager: Arc<dyn SecretsManager> = if verbose() {
         let sink: keystack_secrets_core::logging::LogSink = Arc::new(|line: &str| log(line));
-        return Ok(Arc::new(
-            keystack_secrets_core::logging::LoggingManager::new(manager, sink),
-        ));
+        Arc::new(keystack_secrets_core::logging::LoggingManager::new(
+            manager, sink,
+        ))
+    } else {
+        manager
+    };
+    if progress::enabled() {
+        return Ok(Arc::new(ProgressManager::new(manager, &component.name)));
     }
     Ok(manager)
 }

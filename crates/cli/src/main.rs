@@ -15,6 +15,7 @@ mod context;
 mod error;
 mod mask;
 mod output;
+mod progress;
 mod prompt;
 
 use std::process::ExitCode;
@@ -42,7 +43,9 @@ fn normalize_args() -> Vec<std::ffi::OsString> {
 }
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse_from(normalize_args());
+    let args = normalize_args();
+    progress::set_enabled(&args);
+    let cli = args::Cli::parse_from(args);
     context::set_verbose(cli.verbose);
     keystack_secrets_core::warning::set_warning_sink(|message| eprintln!("warning: {message}"));
     let result = tokio::runtime::Builder::new_current_thread()

@@ -265,6 +265,7 @@ impl AwsSecretsManager {
         &self,
         aws_names: Vec<String>,
     ) -> Result<BTreeMap<String, Zeroizing<String>>> {
+        let asked = aws_names.len();
         let output = self
             .client()
             .await
@@ -273,6 +274,7 @@ impl AwsSecretsManager {
             .send()
             .await
             .map_err(|e| sdk_error(e, self, "read secrets in a batch", None))?;
+        keystack_secrets_core::progress::advance(asked);
         Ok(output
             .secret_values()
             .iter()
@@ -328,13 +330,21 @@ impl AwsSecretsManager {
                 let found = listed
                     .get(name)
                     .and_then(|l| Some((l, l.schema?, values.get(&l.aws_name)?)));
+                // A name in a batch request was counted with its batch.
+                let batched = listed.contains_key(name);
                 async move {
                     match found {
                         Some((listed, schema, text)) => {
                             let values = decode_values(name, &listed.aws_name, text)?;
                             self.secret(name, schema, values)
                         }
-                        None => self.get_secret(name).await,
+                        None => {
+                            let alone = self.get_secret(name).await;
+                            if !batched {
+                                keystack_secrets_core::progress::advance(1);
+                            }
+                            alone
+                        }
                     }
                 }
             })
@@ -515,6 +525,7 @@ impl SecretsManager for AwsSecretsManager {
         futures::stream::iter(listed)
             .map(|l| async move { self.delete_aws(&l.aws_name, &l.name).await })
             .buffer_unordered(8)
+            .inspect_ok(|_| keystack_secrets_core::progress::advance(1))
             .try_collect::<Vec<()>>()
             .await?;
         Ok(count)

@@ -433,6 +433,7 @@ impl SecretsManager for AzureSecretsManager {
         let deleted: Vec<bool> = futures::stream::iter(names)
             .map(|(_, id)| async move { self.remove(&id).await })
             .buffer_unordered(FAN_OUT)
+            .inspect_ok(|_| keystack_secrets_core::progress::advance(1))
             .try_collect()
             .await?;
         Ok(deleted.into_iter().filter(|d| *d).count())

@@ -10,6 +10,7 @@ pub mod logging;
 mod manager;
 pub mod memory;
 mod name;
+pub mod progress;
 pub mod reference;
 #[cfg(feature = "remote")]
 pub mod remote;

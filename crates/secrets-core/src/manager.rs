@@ -69,6 +69,7 @@ pub async fn get_each<M: SecretsManager + ?Sized>(
     let calls: Vec<_> = names.iter().map(|name| manager.get_secret(name)).collect();
     futures::stream::iter(calls)
         .buffered(concurrency.max(1))
+        .inspect(|_| crate::progress::advance(1))
         .collect()
         .await
 }

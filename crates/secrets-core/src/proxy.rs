@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 /// The proxy; it serves until the process ends.
 #[derive(Debug, Clone)]
@@ -19,6 +20,12 @@ impl CountingProxy {
     /// A proxy on a free port of 127.0.0.1 forwarding to `upstream`
     /// (`http://host:port`, plain HTTP/1.1).
     pub fn start(upstream: &str) -> Self {
+        Self::start_with_latency(upstream, Duration::ZERO)
+    }
+
+    /// [`CountingProxy::start`], holding each request for `latency` before
+    /// forwarding it: a service far away, for work that must take a while.
+    pub fn start_with_latency(upstream: &str, latency: Duration) -> Self {
         let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -36,7 +43,7 @@ impl CountingProxy {
                     continue;
                 };
                 let seen = Arc::clone(&seen);
-                thread::spawn(move || relay(client, server, &seen));
+                thread::spawn(move || relay(client, server, &seen, latency));
             }
         });
         Self { url, requests }
@@ -66,7 +73,7 @@ impl CountingProxy {
 
 /// Copies responses back as they come, and requests forward one by one,
 /// recording each request's head.
-fn relay(client: TcpStream, server: TcpStream, seen: &Mutex<Vec<String>>) {
+fn relay(client: TcpStream, server: TcpStream, seen: &Mutex<Vec<String>>, latency: Duration) {
     let (Ok(mut back_from), Ok(mut back_to)) = (server.try_clone(), client.try_clone()) else {
         return;
     };
@@ -92,6 +99,7 @@ fn relay(client: TcpStream, server: TcpStream, seen: &Mutex<Vec<String>>) {
         seen.lock()
             .expect("not poisoned")
             .push(format!("{request_line} {target}").trim_end().to_owned());
+        thread::sleep(latency);
         if server.write_all(&head).is_err() {
             break;
         }

@@ -498,6 +498,7 @@ impl SecretsManager for GcpSecretsManager {
             .collect();
         Ok(futures::stream::iter(each)
             .buffered(concurrency.max(1))
+            .inspect(|_| keystack_secrets_core::progress::advance(1))
             .collect()
             .await)
     }
@@ -533,6 +534,7 @@ impl SecretsManager for GcpSecretsManager {
         let deleted: Vec<bool> = futures::stream::iter(names)
             .map(|name| async move { self.remove(&self.resource(&name)).await })
             .buffer_unordered(FAN_OUT)
+            .inspect_ok(|_| keystack_secrets_core::progress::advance(1))
             .try_collect()
             .await?;
         Ok(deleted.into_iter().filter(|d| *d).count())

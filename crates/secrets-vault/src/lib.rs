@@ -505,6 +505,7 @@ impl SecretsManager for VaultSecretsManager {
         futures::stream::iter(names)
             .map(|name| async move { self.remove(&self.path(&name)).await })
             .buffer_unordered(FAN_OUT)
+            .inspect_ok(|_| keystack_secrets_core::progress::advance(1))
             .try_collect::<Vec<()>>()
             .await?;
         Ok(count)

@@ -11,6 +11,7 @@ mod isolation;
 mod keyring;
 mod leaks;
 mod planted;
+mod progress;
 mod run;
 mod secrets;
 mod stacks;
