@@ -20,6 +20,7 @@ mod flags;
 mod fuzz;
 mod keyring;
 mod peers;
+mod python;
 mod tidy;
 mod walkthrough;
 
@@ -63,7 +64,8 @@ const EMULATED_SUITES: &[(&str, &str)] = &[
 ];
 
 /// Runs every test of the workspace with the emulators' variables set, after
-/// resetting them; prints the log of the emulator behind each failed suite.
+/// resetting them, then the Python package's pytest suite; prints the log of
+/// the emulator behind each failed suite.
 fn workspace_tests(
     running: &[emulators::Running],
     secret_service: &keyring::Session,
@@ -87,6 +89,11 @@ fn workspace_tests(
     tests.env(keyring::ENV, &secret_service.address);
     let mut totals = Totals::default();
     let result = test_step("cargo test", tests, &mut totals);
+    // The Python package against the same emulators (its suite needs the
+    // `keystack` binary the run above built).
+    let env = emulators::env_vars(running);
+    let python = python::test(&env, &mut totals);
+    let result = result.and(python);
     for (package, emulator) in EMULATED_SUITES {
         if totals.failed_packages.iter().any(|p| p == package) {
             eprintln!("{package} failed against {emulator}:");

@@ -60,19 +60,7 @@ impl fmt::Display for CliError {
     }
 }
 
-/// The message of an error followed by its causes, one per line.
-pub(crate) fn with_causes(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(&format!("\n  caused by: {text}"));
-        }
-        source = cause.source();
-    }
-    message
-}
+pub(crate) use keystack_secrets_core::with_causes;
 
 fn secrets_code(err: &SecretsError) -> u8 {
     match err {

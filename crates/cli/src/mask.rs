@@ -1,8 +1,9 @@
 //! Masking: secret values in a command's output replaced by the redaction
 //! marker, as the output streams.
 //!
-//! Every value is a pattern, and so is each line (of [`MIN_MASKED_LEN`]
-//! bytes or more) of a multi-line value, so that a PEM printed line by line
+//! Every value is a pattern, and so is each line (of
+//! [`keystack_secrets_core::mask::MIN_MASKED_LEN`] bytes or more) of a
+//! multi-line value, so that a PEM printed line by line
 //! is masked too. One Aho-Corasick automaton finds the leftmost-longest
 //! match of any of them. Output is written as soon as it cannot be the start
 //! of a value still arriving: [`Masker`] holds back only the shortest tail
@@ -15,37 +16,12 @@ use std::io::{Read, Write};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, packed};
 use keystack_secrets_core::REDACTED;
+pub(crate) use keystack_secrets_core::mask::patterns;
 use zeroize::Zeroizing;
-
-/// Values shorter than this are not masked: masking `1` or `ok` everywhere
-/// would garble output without protecting anything.
-pub(crate) const MIN_MASKED_LEN: usize = 3;
 
 /// How much of the command's output is read at once (and the size `run`
 /// gives the command's pipes).
 pub(crate) const CHUNK: usize = 1024 * 1024;
-
-/// The patterns of `values`: each value, and each line of a multi-line one
-/// (without its `\r`), of [`MIN_MASKED_LEN`] bytes or more; longest first,
-/// each once, in buffers wiped when dropped.
-pub(crate) fn patterns<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<Zeroizing<Vec<u8>>> {
-    let mut out: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-    let mut add = |bytes: &[u8]| {
-        if bytes.len() >= MIN_MASKED_LEN && !out.iter().any(|p| p.as_slice() == bytes) {
-            out.push(Zeroizing::new(bytes.to_vec()));
-        }
-    };
-    for value in values {
-        add(value.as_bytes());
-        if value.contains('\n') {
-            for line in value.split('\n') {
-                add(line.strip_suffix('\r').unwrap_or(line).as_bytes());
-            }
-        }
-    }
-    out.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    out
-}
 
 /// Finds the leftmost-longest match of any pattern.
 enum Finder {

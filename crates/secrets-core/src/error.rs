@@ -171,3 +171,19 @@ mod tests {
         assert_eq!(err.to_string(), "local secrets manager failed");
     }
 }
+
+/// The message of an error followed by its causes, one per line (a cause
+/// whose text the message already holds is left out): how the command line
+/// and the Python package report every error.
+pub fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(&format!("\n  caused by: {text}"));
+        }
+        source = cause.source();
+    }
+    message
+}

@@ -8,6 +8,7 @@ mod error;
 pub mod factory;
 pub mod logging;
 mod manager;
+pub mod mask;
 pub mod memory;
 mod name;
 pub mod progress;
@@ -28,7 +29,7 @@ mod proxy;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use error::{BoxError, Error, Result};
+pub use error::{BoxError, Error, Result, with_causes};
 pub use factory::{BackendConfig, BackendFactory};
 pub use manager::{Capabilities, ManagerInfo, SecretsManager, SecretsManagerExt, get_each};
 pub use name::{NameError, NameKind, NameProblem, SecretKey, SecretName};

@@ -68,6 +68,11 @@ impl StepContext {
         })
     }
 
+    /// The project the stack belongs to.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
     /// The stack the step runs on.
     pub fn stack(&self) -> StackHandle<'_> {
         StackHandle { context: self }
@@ -80,7 +85,12 @@ pub struct StackHandle<'a> {
     context: &'a StepContext,
 }
 
-impl StackHandle<'_> {
+impl<'a> StackHandle<'a> {
+    /// The stack with its components, as loaded from the project.
+    pub fn loaded(&self) -> &'a LoadedStack {
+        &self.context.stack
+    }
+
     /// The stack's name.
     pub fn name(&self) -> &str {
         &self.context.stack.stack.name

@@ -32,8 +32,34 @@ impl Validated {
 pub struct Problem {
     /// Where: `stack 's' / experiment_tracker 'mlflow' / attribute 'x'`.
     pub location: String,
+    /// The component it is in (type and name), if it is in one.
+    pub component: Option<(ComponentType, String)>,
+    /// The attribute it is in, if it is in one.
+    pub attribute: Option<String>,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+impl Problem {
+    /// A problem of the stack as a whole.
+    fn of_stack(stack: &str, message: String) -> Self {
+        Self {
+            location: format!("stack '{stack}'"),
+            component: None,
+            attribute: None,
+            message,
+        }
+    }
+
+    /// A problem of the attribute holding `found`.
+    fn of_reference(stack: &str, found: &FoundReference, message: String) -> Self {
+        Self {
+            location: location(stack, found),
+            component: Some((found.component_type, found.component.clone())),
+            attribute: Some(found.attribute.clone()),
+            message,
+        }
+    }
 }
 
 /// Every problem validation found, reported together.
@@ -87,6 +113,8 @@ pub async fn validate(
                     "stack '{name}' / {} '{}'",
                     component.component_type, component.name
                 ),
+                component: Some((component.component_type, component.name.clone())),
+                attribute: None,
                 message: e.to_string(),
             });
         }
@@ -105,26 +133,26 @@ pub async fn validate(
         let sm_local = sm.flavor(catalog).is_ok_and(|f| f.local);
         let orch_remote = orch.flavor(catalog).is_ok_and(|f| !f.local);
         if sm_local && orch_remote {
-            problems.push(Problem {
-                location: format!("stack '{name}'"),
-                message: format!(
+            problems.push(Problem::of_stack(
+                name,
+                format!(
                     "secrets manager '{}' is local to this machine but orchestrator '{}' ({}) runs elsewhere, \
                      where the secrets cannot be read; use a cloud secrets manager (aws, gcp, azure, vault) \
                      or a local orchestrator",
                     sm.name, orch.name, orch.flavor
                 ),
-            });
+            ));
         }
     }
     if !references.is_empty() && secrets_manager.is_none() {
-        problems.push(Problem {
-            location: format!("stack '{name}'"),
-            message: format!(
+        problems.push(Problem::of_stack(
+            name,
+            format!(
                 "{} attribute(s) refer to secrets but the stack has no secrets manager; \
                  add one with `keystack stack update {name} -x NAME`",
                 references.len()
             ),
-        });
+        ));
     }
     let mut validated = Validated::default();
     if let Some(manager) = manager {
@@ -150,13 +178,16 @@ async fn check_secrets(
     level: ValidationLevel,
     concurrency: usize,
 ) -> Result<(Vec<Problem>, BTreeMap<SecretName, Secret>), StackError> {
-    let missing_secret = |found: &FoundReference| Problem {
-        location: location(stack, found),
-        message: format!(
-            "{} refers to secret '{}', which does not exist; register it with \
-             `keystack secrets-manager secret register {}`, or run `keystack stack register-secrets`",
-            found.reference, found.reference.name, found.reference.name
-        ),
+    let missing_secret = |found: &FoundReference| {
+        Problem::of_reference(
+            stack,
+            found,
+            format!(
+                "{} refers to secret '{}', which does not exist; register it with \
+                 `keystack secrets-manager secret register {}`, or run `keystack stack register-secrets`",
+                found.reference, found.reference.name, found.reference.name
+            ),
+        )
     };
     match level {
         ValidationLevel::None => Ok((Vec::new(), BTreeMap::new())),
@@ -176,9 +207,10 @@ async fn check_secrets(
                 .iter()
                 .filter_map(|found| match secrets.get(&found.reference.name) {
                     None => Some(missing_secret(found)),
-                    Some(secret) if secret.get(found.reference.key.as_str()).is_none() => Some(Problem {
-                        location: location(stack, found),
-                        message: format!(
+                    Some(secret) if secret.get(found.reference.key.as_str()).is_none() => Some(Problem::of_reference(
+                        stack,
+                        found,
+                        format!(
                             "{} refers to key '{}' of secret '{}', which has no such key (it has: {}); \
                              add it with `keystack secrets-manager secret update {} --{}=VALUE`",
                             found.reference,
@@ -188,7 +220,7 @@ async fn check_secrets(
                             found.reference.name,
                             found.reference.key
                         ),
-                    }),
+                    )),
                     Some(_) => None,
                 })
                 .collect();

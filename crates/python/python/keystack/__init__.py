@@ -1,0 +1,52 @@
+"""Keystack: the secrets of the ML stack a step runs on.
+
+``StepContext.from_env()`` finds the project and stack exactly as the
+``keystack`` command line does (inside ``keystack run`` too); the stack's
+``secrets_manager`` reads and writes secrets; ``resolve()`` fills
+``{{name.key}}`` references in a step's own settings. Backend I/O runs in
+Rust with the GIL released.
+"""
+
+from keystack._errors import (
+    InvalidInput,
+    InvalidName,
+    KeystackError,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    SecretExists,
+    SecretNotFound,
+    Unavailable,
+    ValidationFailed,
+)
+from keystack import logging
+from keystack._native import (
+    Component,
+    Secret,
+    SecretsManager,
+    Stack,
+    StepContext,
+    __version__,
+    resolve,
+)
+
+__all__ = [
+    "Component",
+    "InvalidInput",
+    "InvalidName",
+    "KeystackError",
+    "NotFound",
+    "PermissionDenied",
+    "Problem",
+    "Secret",
+    "SecretExists",
+    "SecretNotFound",
+    "SecretsManager",
+    "Stack",
+    "StepContext",
+    "Unavailable",
+    "ValidationFailed",
+    "__version__",
+    "logging",
+    "resolve",
+]
