@@ -1,7 +1,8 @@
 //! `cargo xtask bench [--quick]`: the `keystack` binary on local stores of
 //! 10 and 10,000 secrets, validation against a 50 ms-latency manager and
 //! against moto (wall time and backend calls), side by side with fnox on
-//! moto (wall time and HTTP requests), and the criterion benchmarks
+//! moto (wall time and HTTP requests), the Python package, and the
+//! criterion benchmarks
 //! of the libraries, gathered into one markdown table with the targets of
 //! docs/performance.md (printed, and written to `target/bench/report.md`).
 //!
@@ -134,6 +135,9 @@ pub(crate) fn bench(quick: bool, only: &[String]) -> Result<(), String> {
     }
     if wanted("peers") {
         rows.extend(peer_rows(&mode)?);
+    }
+    if wanted("python") {
+        rows.extend(python_rows(&mode)?);
     }
     if wanted("library") {
         rows.extend(library_rows(&mode)?);
@@ -700,6 +704,78 @@ fn peer_rows(mode: &Mode) -> Result<Vec<Row>, String> {
         .collect();
     if rows.is_empty() {
         return Err("the peers benchmark printed no rows".into());
+    }
+    Ok(rows)
+}
+
+/// The Python package (crates/python/benches/bench.py): `import keystack`,
+/// `get_secret` on the large local store, and `keystack.resolve` of 200
+/// references against OpenBao behind a 50 ms proxy. The package is built
+/// into target/python (release, or debug with `--quick`).
+fn python_rows(mode: &Mode) -> Result<Vec<Row>, String> {
+    let python = crate::python::build(!mode.quick)?;
+    let s = Sandbox::new(mode, "python")?;
+    s.seed(mode, mode.large)?;
+    eprintln!("==> emulators up");
+    let running = emulators::up()?;
+    let result = (|| {
+        for emulator in &running {
+            emulators::reset(emulator)?;
+        }
+        eprintln!("==> python benchmark");
+        let output = s
+            .command(&python)
+            .arg(crate::project_root().join("crates/python/benches/bench.py"))
+            .arg("--keystack")
+            .arg(&s.binary)
+            .args([
+                "--secrets",
+                &mode.large.to_string(),
+                "--runs",
+                &mode.runs.to_string(),
+            ])
+            .envs(
+                emulators::env_vars(&running)
+                    .iter()
+                    .map(|(k, v)| (*k, v.as_str())),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !output.status.success() {
+            return Err(format!("the python benchmark failed ({})", output.status));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    })();
+    eprintln!("==> emulators down");
+    emulators::down()?;
+    let table = result?;
+    let rows: Vec<Row> = table_rows(&table)
+        .into_iter()
+        .filter_map(|cells| {
+            let [what, time, calls] = cells[..] else {
+                return None;
+            };
+            let target = if what.contains("import") {
+                Some(50.0)
+            } else if what.contains("get_secret") {
+                Some(1.0)
+            } else if what.contains("resolve") {
+                Some(250.0)
+            } else {
+                None
+            };
+            Some(Row {
+                what: format!("Python: {what}"),
+                median: time.to_owned(),
+                calls: calls.to_owned(),
+                target: target.map(Target::AtMostMs),
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err("the python benchmark printed no rows".into());
     }
     Ok(rows)
 }

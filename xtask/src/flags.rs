@@ -39,14 +39,14 @@ pub(crate) enum Task {
     },
     /// Release binaries on local stores of 10 and 10,000 secrets, validation
     /// against a 50 ms-latency manager and moto, side by side with fnox on
-    /// moto, the criterion benchmarks:
+    /// moto, the Python package, the criterion benchmarks:
     /// one table, also in target/bench/report.md.
     Bench {
         /// Debug build and few runs, as CI runs it.
         #[arg(long)]
         quick: bool,
         /// Only these groups of rows (default: all).
-        #[arg(long, value_delimiter = ',', value_parser = ["cli", "masking", "validation", "peers", "library"])]
+        #[arg(long, value_delimiter = ',', value_parser = ["cli", "masking", "validation", "peers", "python", "library"])]
         only: Vec<String>,
     },
 }
