@@ -177,6 +177,10 @@ pub(crate) enum SecretCommand {
         /// The secret's schema: arbitrary, aws, gcp, azure, basic_auth.
         #[arg(long, default_value = "arbitrary")]
         schema: String,
+        /// Take every KEY=VALUE of this .env file as a key (`-` reads
+        /// standard input).
+        #[arg(long, value_name = "FILE")]
+        from_dotenv: Option<String>,
         /// Key-value pairs, as --KEY=VALUE.
         #[arg(
             value_name = "--KEY=VALUE",
@@ -392,6 +396,9 @@ pub(crate) enum SecretFormat {
     Json,
     /// YAML mapping of the key-values.
     Yaml,
-    /// KEY=VALUE lines, shell-quoted.
+    /// KEY='VALUE' lines for `eval` in a POSIX shell (keys must be
+    /// variable names).
     Env,
+    /// A `.env` file that python-dotenv and a POSIX shell read back alike.
+    Dotenv,
 }

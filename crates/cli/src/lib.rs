@@ -2,4 +2,5 @@
 //! tools other than the binary (the fuzz targets in `fuzz/`) can call them.
 //! Not a public API: the binary is the interface.
 
+pub mod dotenv;
 pub mod pairs;

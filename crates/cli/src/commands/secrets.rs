@@ -90,8 +90,48 @@ pub(super) fn key_list<'a>(keys: impl Iterator<Item = &'a SecretKey>) -> String 
     keys.map(SecretKey::as_str).collect::<Vec<_>>().join(", ")
 }
 
-fn shell_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
+/// The key-values of a `.env` file (`-`: standard input), read with the
+/// limits of `--KEY=@file`.
+fn dotenv_values(file: &str) -> Result<BTreeMap<SecretKey, SecretValue>, CliError> {
+    let text = expand_value("from-dotenv", Zeroizing::new(format!("@{file}")))?;
+    let parsed = keystack_cli::dotenv::parse(&text)
+        .map_err(|e| CliError::input(format!("--from-dotenv {file}: {e}")))?;
+    let mut values = BTreeMap::new();
+    for (key, value) in parsed {
+        let key = SecretKey::new(&key).map_err(|e| {
+            CliError::input(format!(
+                "--from-dotenv {file}: key '{key}' cannot be a secret key: {e}"
+            ))
+        })?;
+        values.insert(key, SecretValue::new(value));
+    }
+    if values.is_empty() {
+        return Err(CliError::input(format!(
+            "--from-dotenv {file}: the file sets no KEY=VALUE"
+        )));
+    }
+    Ok(values)
+}
+
+/// Refuses keys that are not shell variable names, naming all of them.
+fn env_names_only(plain: &BTreeMap<&str, &str>, format: &str) -> Result<(), CliError> {
+    let bad: Vec<&str> = plain
+        .keys()
+        .copied()
+        .filter(|k| !keystack_cli::dotenv::is_env_name(k))
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "-o {format} writes shell variables, and key(s) {} cannot be variable names \
+         (letters, digits and _, not starting with a digit); use -o json or -o yaml, or \
+         print one key with --key",
+        bad.iter()
+            .map(|k| format!("'{k}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliError> {
@@ -103,17 +143,31 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
             name,
             mut interactive,
             mut schema,
+            mut from_dotenv,
             mut pairs,
         } => {
             interactive |= take_flag(&mut pairs, "interactive", Some("-i"));
             if let Some(last) = take_option(&mut pairs, "schema", None)?.pop() {
                 schema = last;
             }
+            if let Some(last) = take_option(&mut pairs, "from-dotenv", None)?.pop() {
+                from_dotenv = Some(last);
+            }
             let name = secret_name(&name)?;
             let schema: SecretSchema = schema
                 .parse()
                 .map_err(|e: keystack_secrets_core::SchemaError| CliError::usage(e.to_string()))?;
-            let (values, visible) = collect_values(&pairs, interactive, "secret register -i")?;
+            let (mut values, visible) = collect_values(&pairs, interactive, "secret register -i")?;
+            if let Some(file) = from_dotenv {
+                for (key, value) in dotenv_values(&file)? {
+                    if values.contains_key(&key) {
+                        return Err(CliError::usage(format!(
+                            "key '{key}' is given both in {file} and as --{key}; keep one"
+                        )));
+                    }
+                    values.insert(key, value);
+                }
+            }
             if values.is_empty() {
                 return Err(CliError::usage(
                     "a secret needs at least one key-value pair: give --KEY=VALUE, or -i to enter them".to_owned(),
@@ -159,8 +213,34 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
                 SecretFormat::Json => output::json(&plain)?,
                 SecretFormat::Yaml => output::yaml(&plain)?,
                 SecretFormat::Env => {
+                    env_names_only(&plain, "env")?;
                     for (k, v) in &plain {
-                        output::line(&format!("{k}={}", shell_quote(v)))?;
+                        output::line(&keystack_cli::dotenv::shell_line(k, v))?;
+                    }
+                }
+                SecretFormat::Dotenv => {
+                    env_names_only(&plain, "dotenv")?;
+                    let lines: Vec<Option<String>> = plain
+                        .iter()
+                        .map(|(k, v)| keystack_cli::dotenv::dotenv_line(k, v))
+                        .collect();
+                    let unwritable: Vec<String> = plain
+                        .keys()
+                        .zip(&lines)
+                        .filter(|(_, l)| l.is_none())
+                        .map(|(k, _)| format!("'{k}'"))
+                        .collect();
+                    if !unwritable.is_empty() {
+                        return Err(CliError::usage(format!(
+                            "the value(s) of {} hold '${{' (which python-dotenv expands), or a quote \
+                             or backslash together with '$' or a backquote: no .env line gives them \
+                             back the same to python-dotenv and a POSIX shell; use -o env (for a \
+                             shell) or -o json",
+                            unwritable.join(", ")
+                        )));
+                    }
+                    for line in lines.into_iter().flatten() {
+                        output::line(&line)?;
                     }
                 }
             }
