@@ -200,6 +200,21 @@ pub enum StackError {
         /// What conflicts, and what to do.
         message: String,
     },
+    /// A ZenML stack export holds what Keystack cannot map.
+    #[error(
+        "{} (ZenML {version}) cannot be imported; nothing was written. {} problem(s):\n  - {}",
+        file.display(),
+        problems.len(),
+        problems.join("\n  - ")
+    )]
+    ZenmlImport {
+        /// The export.
+        file: std::path::PathBuf,
+        /// The ZenML version that wrote it.
+        version: String,
+        /// Each component and key that cannot be mapped, and why.
+        problems: Vec<String>,
+    },
     /// The stack is active.
     #[error("stack '{name}' is the active stack; set another stack active first")]
     StackActive {

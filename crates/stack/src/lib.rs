@@ -27,6 +27,7 @@ mod step;
 pub mod trust;
 pub mod validation;
 pub mod yaml;
+pub mod zenml;
 
 #[cfg(test)]
 mod pipeline_tests;

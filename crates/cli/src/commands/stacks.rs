@@ -186,7 +186,13 @@ fn import(project: &Project, file: &std::path::Path, name: Option<String>) -> Re
         StackError::Io { .. } => CliError::input(with_causes(&e)),
         other => other.into(),
     })?;
-    let mut export: StackExport = keystack_stack::yaml::parse(&text, file)?;
+    let mut export: StackExport = if keystack_stack::zenml::is_zenml_export(&text) {
+        let zenml: keystack_stack::zenml::ZenmlStackExport =
+            keystack_stack::yaml::parse(&text, file)?;
+        zenml.to_keystack(project.catalog(), file)?
+    } else {
+        keystack_stack::yaml::parse(&text, file)?
+    };
     if let Some(name) = name {
         export.stack.name = name;
     }

@@ -247,3 +247,44 @@ fn concurrency_is_configurable_and_checked() {
             .err_has("KEYSTACK_CONCURRENCY");
     }
 }
+
+/// Written by ZenML 0.35.1 itself (`zenml stack export`).
+const ZENML_EXPORT: &str = include_str!("../../../stack/tests/data/zenml/stack-export-0.35.1.yaml");
+
+#[test]
+fn a_zenml_stack_export_imports_and_what_cannot_be_mapped_is_reported_whole() {
+    let s = Sandbox::new();
+    let file = s.path().join("sm_stack.yaml");
+    std::fs::write(&file, ZENML_EXPORT).unwrap();
+    let file = file.to_str().unwrap();
+    s.run(&["stack", "import", file])
+        .ok()
+        .err_has("Imported stack 'sm_stack' with 3 component(s)");
+    s.run(&["stack", "describe", "sm_stack"])
+        .ok()
+        .out_has("local_sm");
+    s.run(&["secrets-manager", "describe", "local_sm"])
+        .ok()
+        .out_has("local");
+
+    // A ZenML export with keys, a flavor and a type Keystack lacks: every
+    // problem in one report, exit 2, and nothing written.
+    let bad = ZENML_EXPORT
+        .replace("stack_name: sm_stack", "stack_name: other")
+        .replace(
+            "    configuration: {}\n    flavor: local\n    name: local_sm",
+            "    configuration:\n      scope: component\n      namespace: team\n    flavor: local\n    name: local_sm2",
+        )
+        .replace("flavor: local\n    name: default\n    type: orchestrator", "flavor: airflowx\n    name: default\n    type: orchestrator");
+    let bad_file = s.path().join("bad.yaml");
+    std::fs::write(&bad_file, bad).unwrap();
+    let before = s.snapshot();
+    s.run(&["stack", "import", bad_file.to_str().unwrap()])
+        .fails(2)
+        .err_has("(ZenML 0.35.1) cannot be imported; nothing was written. 3 problem(s)")
+        .err_has("configuration key 'namespace' has no Keystack attribute")
+        .err_has("configuration key 'scope' has no Keystack attribute")
+        .err_has("unknown orchestrator flavor 'airflowx'");
+    s.assert_unchanged(&before);
+    s.run(&["stack", "describe", "other"]).fails(3);
+}
