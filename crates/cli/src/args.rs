@@ -223,6 +223,17 @@ pub(crate) enum SecretCommand {
         )]
         pairs: Vec<String>,
     },
+    /// Import the secrets of a ZenML local secrets manager's file
+    /// (secrets.yaml) into this secrets manager.
+    Import {
+        /// ZenML's secrets.yaml.
+        file: std::path::PathBuf,
+        /// The secrets to import (default: all of them).
+        names: Vec<String>,
+        /// Say what would be imported and skipped, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Delete a secret.
     Delete {
         /// The secret's name.

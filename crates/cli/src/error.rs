@@ -52,6 +52,22 @@ impl CliError {
             message,
         }
     }
+
+    /// Something named does not exist (exit 3).
+    pub(crate) fn not_found(message: String) -> Self {
+        Self {
+            code: exit::NOT_FOUND,
+            message,
+        }
+    }
+
+    /// The same error, its message followed by what was going on.
+    pub(crate) fn context(self, what: &str) -> Self {
+        Self {
+            code: self.code,
+            message: format!("{}\n  ({what})", self.message),
+        }
+    }
 }
 
 impl fmt::Display for CliError {

@@ -4,3 +4,4 @@
 
 pub mod dotenv;
 pub mod pairs;
+pub mod zenml;

@@ -113,6 +113,122 @@ fn dotenv_values(file: &str) -> Result<BTreeMap<SecretKey, SecretValue>, CliErro
     Ok(values)
 }
 
+/// `secret import`: the secrets of ZenML's local secrets file, checked
+/// whole before anything is written; names the manager already has are
+/// left as they are and reported; each secret is written whole.
+async fn import_zenml(
+    manager: &dyn keystack_secrets_core::SecretsManager,
+    component: &str,
+    file: &std::path::Path,
+    names: &[String],
+    dry_run: bool,
+) -> Result<(), CliError> {
+    let shown = file.display();
+    let text = keystack_stack::yaml::read_file(file)
+        .map_err(|e| CliError::input(crate::error::with_causes(&e)))?;
+    let secrets = keystack_cli::zenml::parse_local_secrets(&text).map_err(|problems| {
+        CliError::input(format!(
+            "{shown} cannot be imported; nothing was written. {} problem(s):\n  - {}",
+            problems.len(),
+            problems.join("\n  - ")
+        ))
+    })?;
+    let wanted: Vec<SecretName> = names
+        .iter()
+        .map(|n| secret_name(n))
+        .collect::<Result<_, _>>()?;
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|n| !secrets.iter().any(|s| s.name() == *n))
+        .map(|n| format!("'{n}'"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::not_found(format!(
+            "{shown} has no secret {}; nothing was written",
+            missing.join(", ")
+        )));
+    }
+    let chosen: Vec<&Secret> = secrets
+        .iter()
+        .filter(|s| wanted.is_empty() || wanted.contains(s.name()))
+        .collect();
+    let existing: std::collections::BTreeSet<SecretName> =
+        manager.list_secret_names().await?.into_iter().collect();
+    let (mut skipped, to_write): (Vec<&Secret>, Vec<&Secret>) = chosen
+        .into_iter()
+        .partition(|s| existing.contains(s.name()));
+    let list = |secrets: &[&Secret]| {
+        secrets
+            .iter()
+            .map(|s| s.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if dry_run {
+        status(&format!(
+            "Would import {} secret(s) from {shown} into secrets manager '{component}'{}{}; nothing was changed.",
+            to_write.len(),
+            if to_write.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", list(&to_write))
+            },
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; would skip {} it already has: {}",
+                    skipped.len(),
+                    list(&skipped)
+                )
+            }
+        ));
+        return Ok(());
+    }
+    let _progress = crate::progress::Progress::start(
+        format!("importing secrets into secrets manager '{component}'"),
+        Some(to_write.len()),
+    );
+    let mut imported = Vec::new();
+    for secret in to_write {
+        match manager.register_secret(secret).await {
+            Ok(()) => imported.push(secret),
+            // Registered by someone else meanwhile: theirs is kept.
+            Err(keystack_secrets_core::Error::AlreadyExists { .. }) => skipped.push(secret),
+            Err(e) => {
+                return Err(CliError::from(e).context(&format!(
+                    "importing from {shown} stopped; imported before the failure: {}",
+                    if imported.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        list(&imported)
+                    }
+                )));
+            }
+        }
+        keystack_secrets_core::progress::advance(1);
+    }
+    status(&format!(
+        "Imported {} secret(s) from {shown} into secrets manager '{component}'{}{}.",
+        imported.len(),
+        if imported.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", list(&imported))
+        },
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; skipped {} it already has (left as they are): {}",
+                skipped.len(),
+                list(&skipped)
+            )
+        }
+    ));
+    Ok(())
+}
+
 /// Refuses keys that are not shell variable names, naming all of them.
 fn env_names_only(plain: &BTreeMap<&str, &str>, format: &str) -> Result<(), CliError> {
     let bad: Vec<&str> = plain
@@ -300,6 +416,16 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
             }
             manager.delete_secret(&name).await?;
             status(&format!("Deleted secret '{name}'."));
+        }
+        SecretCommand::Import {
+            file,
+            names,
+            dry_run,
+        } => {
+            let component = stack
+                .component(ComponentType::SecretsManager)
+                .map_or_else(String::new, |c| c.name.clone());
+            import_zenml(manager.as_ref(), &component, &file, &names, dry_run).await?;
         }
         SecretCommand::DeleteAll { yes } => {
             if !yes {

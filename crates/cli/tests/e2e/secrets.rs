@@ -355,3 +355,60 @@ fn values_on_the_command_line_draw_a_warning_naming_keys_not_values() {
         .ok();
     assert!(!silenced.stderr.contains("warning"), "{}", silenced.stderr);
 }
+
+/// Written by ZenML 0.35.1's local secrets manager itself.
+const ZENML_SECRETS: &str =
+    include_str!("../../../stack/tests/data/zenml/local-secrets-0.35.1.yaml");
+
+#[test]
+fn zenml_local_secrets_import_whole_secrets_and_leave_existing_names() {
+    let s = Sandbox::new();
+    let file = s.path().join("secrets.yaml");
+    std::fs::write(&file, ZENML_SECRETS).unwrap();
+    let file = file.to_str().unwrap();
+    s.run(&args(&["import", file, "--dry-run"]))
+        .ok()
+        .err_has("Would import 3 secret(s)")
+        .err_has("nothing was changed");
+    assert_eq!(s.run(&args(&["list"])).ok().stdout, "NAME\n");
+
+    s.run(&args(&["register", "s_10", "--a=mine"])).ok();
+    s.run(&args(&["import", file]))
+        .ok()
+        .err_has("Imported 2 secret(s)")
+        .err_has("s_1, s_100")
+        .err_has("skipped 1 it already has (left as they are): s_10");
+    let s1: serde_json::Value =
+        serde_json::from_str(&s.run(&args(&["get", "s_1", "-o", "json"])).ok().stdout).unwrap();
+    assert_eq!(s1, serde_json::json!({"a": "1", "b": "2"}));
+    let mine: serde_json::Value =
+        serde_json::from_str(&s.run(&args(&["get", "s_10", "-o", "json"])).ok().stdout).unwrap();
+    assert_eq!(
+        mine,
+        serde_json::json!({"a": "mine"}),
+        "an existing secret is left as it is"
+    );
+
+    // Running it again finishes with nothing to do.
+    s.run(&args(&["import", file]))
+        .ok()
+        .err_has("Imported 0 secret(s)")
+        .err_has("skipped 3");
+
+    // Names not in the file, and a file with one bad entry: nothing written.
+    let before = s.snapshot();
+    s.run(&args(&["import", file, "s_1", "nope"]))
+        .fails(3)
+        .err_has("has no secret 'nope'; nothing was written");
+    let bad = format!(
+        "{ZENML_SECRETS}broken:\n  a: '%%%'\n  zenml_schema_name: arbitrary\nfresh:\n  a: MQ==\n  zenml_schema_name: arbitrary\n"
+    );
+    let bad_file = s.path().join("bad.yaml");
+    std::fs::write(&bad_file, bad).unwrap();
+    s.run(&args(&["import", bad_file.to_str().unwrap()]))
+        .fails(2)
+        .err_has("cannot be imported; nothing was written. 1 problem(s)")
+        .err_has("secret 'broken': the value of key 'a' is not base64");
+    s.assert_unchanged(&before);
+    s.run(&args(&["get", "fresh"])).fails(3);
+}
