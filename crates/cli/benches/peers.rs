@@ -2,7 +2,8 @@
 //! component refers to 200 keys of 50 secrets in AWS Secrets Manager (moto),
 //! and `fnox exec -- true` over the same 200 keys of the same 50 secrets on
 //! the same moto server. Both go through one counting proxy, so each row
-//! says how many HTTP requests one run made as well as its median time.
+//! says how many HTTP requests one run made as well as its median time;
+//! then both again behind 50 ms per request (a region far away).
 //!
 //! Run through `cargo xtask bench`, which starts moto, builds fnox under
 //! `target/peers/` and passes `KEYSTACK_TEST_AWS_ENDPOINT` and `FNOX_BIN`
@@ -32,45 +33,52 @@ fn main() {
         eprintln!("KEYSTACK_TEST_AWS_ENDPOINT is not set: no side-by-side rows");
         return;
     };
-    let proxy = CountingProxy::start(&moto);
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let namespace = format!("peers{}", unique_id());
-    let bench = Bench {
-        dir: dir.path().to_owned(),
-        proxy,
+    let fnox = match std::env::var_os("FNOX_BIN") {
+        Some(fnox) => Ok(PathBuf::from(fnox)),
+        None => {
+            Err(std::env::var("FNOX_SKIPPED").unwrap_or_else(|_| "FNOX_BIN is not set".to_owned()))
+        }
     };
-    bench.set_up(&namespace);
-
+    let namespace = format!("peers{}", unique_id());
     println!(
         "| side by side, 200 keys of 50 secrets in moto | wall time (median of {runs}) | HTTP requests per run |"
     );
     println!("|---|---|---|");
-    let keystack = bench.keystack_command(&["run", "--", "true"]);
-    let (keystack_time, keystack_requests) = bench.measure(keystack, runs);
-    println!(
-        "| keystack run -- true | {:.1} ms | {keystack_requests} |",
-        ms(keystack_time)
-    );
-    let fnox = match std::env::var_os("FNOX_BIN") {
-        Some(fnox) => PathBuf::from(fnox),
-        None => {
-            let why =
-                std::env::var("FNOX_SKIPPED").unwrap_or_else(|_| "FNOX_BIN is not set".to_owned());
-            println!("| fnox exec -- true | skipped: {why} | |");
-            return;
-        }
-    };
-    bench.check_fnox_agrees(&fnox);
-    let command = bench.fnox_command(&fnox, &["exec", "--", "true"]);
-    let (fnox_time, fnox_requests) = bench.measure(command, runs);
-    println!(
-        "| fnox exec -- true | {:.1} ms | {fnox_requests} |",
-        ms(fnox_time)
-    );
-    println!(
-        "| fnox / keystack | {:.2}× | {keystack_requests} vs {fnox_requests} |",
-        fnox_time.as_secs_f64() / keystack_time.as_secs_f64()
-    );
+    // moto as it answers, then moto behind 50 ms per request: a region
+    // far away, where round trips count more than requests.
+    for (latency, label) in [(0, ""), (50, ", 50 ms per request")] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let bench = Bench {
+            dir: dir.path().to_owned(),
+            proxy: CountingProxy::start_with_latency(&moto, Duration::from_millis(latency)),
+        };
+        // The secrets are written once, through the first (fast) proxy.
+        bench.set_up(&namespace, latency == 0);
+        let keystack = bench.keystack_command(&["run", "--", "true"]);
+        let (keystack_time, keystack_requests) = bench.measure(keystack, runs);
+        println!(
+            "| keystack run -- true{label} | {:.1} ms | {keystack_requests} |",
+            ms(keystack_time)
+        );
+        let fnox = match &fnox {
+            Ok(fnox) => fnox,
+            Err(why) => {
+                println!("| fnox exec -- true{label} | skipped: {why} | |");
+                continue;
+            }
+        };
+        bench.check_fnox_agrees(fnox);
+        let command = bench.fnox_command(fnox, &["exec", "--", "true"]);
+        let (fnox_time, fnox_requests) = bench.measure(command, runs);
+        println!(
+            "| fnox exec -- true{label} | {:.1} ms | {fnox_requests} |",
+            ms(fnox_time)
+        );
+        println!(
+            "| fnox / keystack{label} | {:.2}× | {keystack_requests} vs {fnox_requests} |",
+            fnox_time.as_secs_f64() / keystack_time.as_secs_f64()
+        );
+    }
 }
 
 struct Bench {
@@ -82,7 +90,7 @@ impl Bench {
     /// The project (an AWS secrets manager through the proxy, a flavor
     /// mapping 200 attributes to `V0`…`V199`, a stack), the 50 secrets, and
     /// fnox's configuration over the same secrets.
-    fn set_up(&self, namespace: &str) {
+    fn set_up(&self, namespace: &str, seed: bool) {
         std::fs::create_dir_all(self.dir.join("home")).expect("a home folder");
         self.keystack(&["init"]);
         self.keystack(&[
@@ -128,7 +136,7 @@ impl Bench {
             "stack", "register", "peers", "-o", "default", "-a", "default", "-x", "sm", "-e",
             "tracker", "--set",
         ]);
-        for secret in 0..SECRETS {
+        for secret in (0..SECRETS).filter(|_| seed) {
             let name = format!("peer-{secret:02}");
             let mut args = vec![
                 "secrets-manager".to_owned(),
