@@ -19,7 +19,6 @@ from keystack._errors import (
     Unavailable,
     ValidationFailed,
 )
-from keystack import logging
 from keystack._native import (
     Component,
     Secret,
@@ -50,3 +49,13 @@ __all__ = [
     "logging",
     "resolve",
 ]
+
+
+def __getattr__(name: str):
+    # `keystack.logging` is imported when first used: the standard library's
+    # logging costs more than the rest of `import keystack`.
+    if name == "logging":
+        import keystack.logging
+
+        return keystack.logging
+    raise AttributeError(f"module 'keystack' has no attribute {name!r}")

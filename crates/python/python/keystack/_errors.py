@@ -3,8 +3,8 @@ holds a secret value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import List, Optional
+# No `dataclasses` or `typing` here: importing them would cost more than
+# the rest of `import keystack` together (see docs/performance.md#python).
 
 
 class KeystackError(Exception):
@@ -50,25 +50,55 @@ class Unavailable(KeystackError):
     """The secrets manager cannot be reached or is locked."""
 
 
-@dataclass(frozen=True)
 class Problem:
-    """One problem found by validation."""
+    """One problem found by validation (read-only)."""
+
+    __slots__ = ("location", "component_type", "component", "attribute", "message")
 
     #: Where: ``stack 's' / experiment_tracker 'mlflow' / attribute 'x'``.
     location: str
     #: The component's type, if the problem is in a component.
-    component_type: Optional[str]
+    component_type: str | None
     #: The component's name, if the problem is in a component.
-    component: Optional[str]
+    component: str | None
     #: The attribute, if the problem is in one.
-    attribute: Optional[str]
+    attribute: str | None
     #: What is wrong and what to do.
     message: str
+
+    def __init__(
+        self,
+        location: str,
+        component_type: str | None,
+        component: str | None,
+        attribute: str | None,
+        message: str,
+    ) -> None:
+        for name, value in zip(
+            self.__slots__, (location, component_type, component, attribute, message)
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Problem cannot be changed")
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"Problem({fields})"
 
 
 class ValidationFailed(KeystackError):
     """Validation found problems; ``problems`` lists every one."""
 
-    def __init__(self, message: str, problems: Optional[List[Problem]] = None) -> None:
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
         super().__init__(message)
-        self.problems: List[Problem] = list(problems or [])
+        self.problems: list[Problem] = list(problems or [])
