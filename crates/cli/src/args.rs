@@ -234,6 +234,18 @@ pub(crate) enum SecretCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Copy secrets into another secrets manager (one a stack need not use).
+    Copy(CopyArgs),
+    /// Copy secrets into another secrets manager, read every copy back and
+    /// compare it key by key; with --delete-source, then delete the source.
+    Migrate {
+        #[command(flatten)]
+        copy: CopyArgs,
+        /// Delete each secret from this secrets manager once its copy
+        /// verified.
+        #[arg(long)]
+        delete_source: bool,
+    },
     /// Delete a secret.
     Delete {
         /// The secret's name.
@@ -362,6 +374,23 @@ pub(crate) enum StackCommand {
         #[arg(long)]
         skip_existing: bool,
     },
+}
+
+/// What `secret copy` and `secret migrate` move where.
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// The secrets-manager component to copy into.
+    #[arg(long, value_name = "SECRETS_MANAGER")]
+    pub(crate) to: String,
+    /// The secrets to copy.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub(crate) names: Vec<String>,
+    /// Copy every secret of this secrets manager.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Say what would be copied, and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Args)]

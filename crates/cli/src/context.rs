@@ -105,6 +105,15 @@ pub(crate) fn stack_manager(
         .ok_or_else(|| StackError::NoSecretsManager {
             stack: stack.stack.name.clone(),
         })?;
+    component_manager(project, component)
+}
+
+/// Builds the secrets manager of one secrets-manager component, wrapped as
+/// [`stack_manager`] wraps it.
+pub(crate) fn component_manager(
+    project: &Project,
+    component: &keystack_stack::Component,
+) -> Result<Arc<dyn SecretsManager>, CliError> {
     let manager = backends::registry().build(component, project)?;
     log(&format!(
         "secrets manager '{}' (flavor {}, {})",

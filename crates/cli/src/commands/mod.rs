@@ -2,6 +2,7 @@
 //! libraries and prints; what they share is in [`crate::context`].
 
 mod components;
+mod copy;
 mod init;
 mod run;
 mod secrets;

@@ -427,6 +427,15 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
                 .map_or_else(String::new, |c| c.name.clone());
             import_zenml(manager.as_ref(), &component, &file, &names, dry_run).await?;
         }
+        SecretCommand::Copy(args) => {
+            super::copy::copy(&project, &stack, manager, args, false, false).await?;
+        }
+        SecretCommand::Migrate {
+            copy,
+            delete_source,
+        } => {
+            super::copy::copy(&project, &stack, manager, copy, true, delete_source).await?;
+        }
         SecretCommand::DeleteAll { yes } => {
             if !yes {
                 prompt::require_terminal("secret delete-all", "pass -y to delete without asking")?;

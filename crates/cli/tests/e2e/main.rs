@@ -2,6 +2,7 @@
 
 mod azure;
 mod components;
+mod copy;
 mod docs;
 mod faults;
 mod gcp;
