@@ -114,10 +114,10 @@ pub(crate) enum ComponentCommand {
         #[command(flatten)]
         output: OutputArg,
     },
-    /// Show one component.
+    /// Show one component (default: the active stack's).
     Describe {
-        /// The component's name.
-        name: String,
+        /// The component's name (default: the one in the active stack).
+        name: Option<String>,
         #[command(flatten)]
         output: OutputArg,
     },
@@ -175,7 +175,7 @@ pub(crate) enum SecretCommand {
         #[arg(short, long)]
         interactive: bool,
         /// The secret's schema: arbitrary, aws, gcp, azure, basic_auth.
-        #[arg(long, default_value = "arbitrary")]
+        #[arg(short, long, default_value = "arbitrary")]
         schema: String,
         /// Take every KEY=VALUE of this .env file as a key (`-` reads
         /// standard input).
@@ -246,6 +246,14 @@ pub(crate) enum SecretCommand {
         #[arg(long)]
         delete_source: bool,
     },
+    /// Give a secret another name (written under the new name, then
+    /// deleted under the old one).
+    Rename {
+        /// The secret's name.
+        name: String,
+        /// Its new name.
+        new_name: String,
+    },
     /// Delete a secret.
     Delete {
         /// The secret's name.
@@ -254,8 +262,8 @@ pub(crate) enum SecretCommand {
         #[arg(short = 'y', long = "yes")]
         yes: bool,
     },
-    /// Delete every secret of the secrets manager.
-    #[command(name = "delete-all")]
+    /// Delete every secret of the secrets manager (ZenML: `cleanup`).
+    #[command(name = "delete-all", alias = "cleanup")]
     DeleteAll {
         /// Do not ask for confirmation.
         #[arg(short = 'y', long = "yes")]
@@ -341,6 +349,9 @@ pub(crate) enum StackCommand {
     Delete {
         /// The stack's name.
         name: String,
+        /// Accepted as ZenML's `-y`; deleting a stack asks nothing.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
     },
     /// Check a stack's components and secret references.
     Validate {
@@ -354,8 +365,8 @@ pub(crate) enum StackCommand {
     Export {
         /// The stack's name.
         name: String,
-        /// The file to write.
-        file: std::path::PathBuf,
+        /// The file to write (default: NAME.yaml; `-`: standard output).
+        file: Option<std::path::PathBuf>,
     },
     /// Register a stack and its components from an exported file.
     Import {

@@ -27,6 +27,13 @@ pub(crate) fn line(text: &str) -> io::Result<()> {
     out.flush()
 }
 
+/// Writes text as it is to stdout.
+pub(crate) fn text(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
 pub(crate) fn json<T: Serialize>(data: &T) -> io::Result<()> {
     let text = serde_json::to_string_pretty(data).map_err(io::Error::other)?;
     line(&text)

@@ -127,6 +127,18 @@ pub fn expand_value(key: &str, value: Zeroizing<String>) -> Result<Zeroizing<Str
     let Some(path) = value.strip_prefix('@') else {
         return Ok(value);
     };
+    // ZenML's `@~/file`: the shell does not expand `~` after `=@`.
+    let home_path;
+    let path = match path.strip_prefix("~/") {
+        Some(rest) => match std::env::var_os("HOME") {
+            Some(home) => {
+                home_path = Path::new(&home).join(rest).display().to_string();
+                home_path.as_str()
+            }
+            None => path,
+        },
+        None => path,
+    };
     if path == "-" {
         let value = read_limited(std::io::stdin().lock(), key, "standard input")?;
         if value.is_empty() {

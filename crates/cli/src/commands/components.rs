@@ -145,6 +145,19 @@ pub(super) async fn component_command(
             output::print(output.output, &["ACTIVE", "NAME", "FLAVOR"], &rows, &data)?;
         }
         ComponentCommand::Describe { name, output } => {
+            let name = match name {
+                Some(name) => name,
+                // ZenML's form: the active stack's component of this type.
+                None => selected_stack(project)?
+                    .component(component_type)
+                    .map(|c| c.name.clone())
+                    .ok_or_else(|| {
+                        CliError::not_found(format!(
+                            "the active stack has no {component_type}; name one: `{} describe NAME`",
+                            component_type.as_str().replace('_', "-")
+                        ))
+                    })?,
+            };
             let component = project.component(component_type, &name)?;
             let shown: BTreeMap<&str, String> = component
                 .attributes

@@ -263,7 +263,7 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
             mut pairs,
         } => {
             interactive |= take_flag(&mut pairs, "interactive", Some("-i"));
-            if let Some(last) = take_option(&mut pairs, "schema", None)?.pop() {
+            if let Some(last) = take_option(&mut pairs, "schema", Some("-s"))?.pop() {
                 schema = last;
             }
             if let Some(last) = take_option(&mut pairs, "from-dotenv", None)?.pop() {
@@ -302,22 +302,26 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
         }
         SecretCommand::Get { name, key, output } => {
             let secret = manager.get_secret(&secret_name(&name)?).await?;
+            let mut plain: BTreeMap<&str, &str> = secret
+                .values()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.expose()))
+                .collect();
             if let Some(key) = key {
                 let key = secret_key(&key)?;
                 let value = secret.get(key.as_str()).ok_or_else(|| {
                     keystack_secrets_core::Error::KeyNotFound {
                         name: secret.name().clone(),
-                        key,
+                        key: key.clone(),
                     }
                 })?;
-                output::line(value.expose())?;
-                return Ok(0);
+                if output == SecretFormat::Table {
+                    output::line(value.expose())?;
+                    return Ok(0);
+                }
+                // ZenML's `-k KEY -o json`: that key alone, in the format.
+                plain.retain(|k, _| *k == key.as_str());
             }
-            let plain: BTreeMap<&str, &str> = secret
-                .values()
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.expose()))
-                .collect();
             match output {
                 SecretFormat::Table => {
                     let rows: Vec<Vec<String>> = plain
@@ -404,6 +408,26 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
                 },
             ));
             warn_about_command_line_values(&visible);
+        }
+        SecretCommand::Rename { name, new_name } => {
+            let (old, new) = (secret_name(&name)?, secret_name(&new_name)?);
+            let secret = manager.get_secret(&old).await?;
+            let (_, schema, values) = secret.into_parts();
+            let renamed = Secret::new(new.clone(), schema, values).map_err(|problem| {
+                keystack_secrets_core::Error::InvalidSecret {
+                    name: new.clone(),
+                    problem,
+                }
+            })?;
+            // The new name first: if it is taken, nothing changes; if the
+            // delete fails, both names hold the secret, and the error says so.
+            manager.register_secret(&renamed).await?;
+            manager.delete_secret(&old).await.map_err(|e| {
+                CliError::from(e).context(&format!(
+                    "secret '{new}' was written; '{old}' is still there too: delete it with `keystack secrets-manager secret delete {old}`"
+                ))
+            })?;
+            status(&format!("Renamed secret '{old}' to '{new}'."));
         }
         SecretCommand::Delete { name, yes } => {
             let name = secret_name(&name)?;

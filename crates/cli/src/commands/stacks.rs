@@ -137,7 +137,7 @@ pub(super) async fn stack_command(command: StackCommand) -> Result<u8, CliError>
             project.save_stack(&stack, false)?;
             status(&format!("Updated stack '{name}'."));
         }
-        StackCommand::Delete { name } => {
+        StackCommand::Delete { name, yes: _ } => {
             project.delete_stack(&name)?;
             status(&format!(
                 "Deleted stack '{name}' (its components are kept)."
@@ -162,11 +162,15 @@ pub(super) async fn stack_command(command: StackCommand) -> Result<u8, CliError>
                 stack: stack.stack,
                 components: stack.components,
             };
-            keystack_stack::project::write_atomic(
-                &file,
-                &keystack_stack::yaml::to_string(&export),
-            )?;
-            status(&format!("Exported stack '{name}' to {}.", file.display()));
+            let text = keystack_stack::yaml::to_string(&export);
+            // ZenML's forms: no file writes NAME.yaml; `-` is standard output.
+            let file = file.unwrap_or_else(|| format!("{name}.yaml").into());
+            if file.as_os_str() == "-" {
+                crate::output::text(&text)?;
+            } else {
+                keystack_stack::project::write_atomic(&file, &text)?;
+                status(&format!("Exported stack '{name}' to {}.", file.display()));
+            }
         }
         StackCommand::Import { file, name } => import(&project, &file, name)?,
         StackCommand::RegisterSecrets {

@@ -19,6 +19,7 @@ mod stacks;
 mod trust;
 mod vault;
 mod walkthrough;
+mod zenml;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
