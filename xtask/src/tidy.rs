@@ -24,6 +24,8 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
         "docs/backends/azure.md",
         "docs/security.md",
         "docs/performance.md",
+        "docs/python.md",
+        "docs/zenml.md",
     ] {
         if !root.join(page).is_file() {
             problems.push(format!("{page}: missing"));

@@ -252,7 +252,11 @@ pub(crate) enum SecretCommand {
         /// The secret's name.
         name: String,
         /// Its new name.
-        new_name: String,
+        #[arg(required_unless_present = "new_name_option")]
+        new_name: Option<String>,
+        /// Its new name, as ZenML's `--new-name` / `-n`.
+        #[arg(short = 'n', long = "new-name", conflicts_with = "new_name")]
+        new_name_option: Option<String>,
     },
     /// Delete a secret.
     Delete {

@@ -409,7 +409,12 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
             ));
             warn_about_command_line_values(&visible);
         }
-        SecretCommand::Rename { name, new_name } => {
+        SecretCommand::Rename {
+            name,
+            new_name,
+            new_name_option,
+        } => {
+            let new_name = new_name.or(new_name_option).unwrap_or_default();
             let (old, new) = (secret_name(&name)?, secret_name(&new_name)?);
             let secret = manager.get_secret(&old).await?;
             let (_, schema, values) = secret.into_parts();

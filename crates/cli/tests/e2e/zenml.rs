@@ -53,6 +53,9 @@ fn zenml_secret_command_forms_work() {
         .ok()
         .out_has("t2");
     s.run(&secret(&["rename", "api2", "creds"])).fails(5);
+    s.run(&secret(&["rename", "api2", "--new-name", "api3"]))
+        .ok();
+    s.run(&secret(&["rename", "api3", "-n", "api2"])).ok();
     s.run(&secret(&["get", "api2", "--key", "token"])).ok();
     // `secret cleanup`: ZenML's delete-all.
     s.run(&secret(&["cleanup", "-y"]))
