@@ -174,7 +174,8 @@ pub(crate) enum SecretCommand {
         /// Ask for keys and values (values are not echoed).
         #[arg(short, long)]
         interactive: bool,
-        /// The secret's schema: arbitrary, aws, gcp, azure, basic_auth.
+        /// The secret's schema: arbitrary, aws, gcp, azure, basic_auth,
+        /// seldon_s3, seldon_gs, seldon_az, kserve_s3, kserve_gs, kserve_az.
         #[arg(short, long, default_value = "arbitrary")]
         schema: String,
         /// Take every KEY=VALUE of this .env file as a key (`-` reads

@@ -288,8 +288,12 @@ impl PySecretsManager {
                 .map_err(|e| crate::errors::invalid_input(e.to_string()))?,
             None => SecretSchema::Arbitrary,
         };
-        let values = values(content)?;
+        let mut values = values(content)?;
         mask::remember(values.values().map(SecretValue::expose));
+        // As ZenML did: the schema's defaults for keys not given.
+        if !values.is_empty() {
+            schema.fill_defaults(&mut values);
+        }
         let secret = keystack_secrets_core::Secret::new(name, schema, values)
             .map_err(|e| crate::errors::invalid_input(e.to_string()))?;
         let manager = self.shared.manager()?;

@@ -289,6 +289,8 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
                     "a secret needs at least one key-value pair: give --KEY=VALUE, or -i to enter them".to_owned(),
                 ));
             }
+            // As ZenML did: the schema's defaults for keys not given.
+            schema.fill_defaults(&mut values);
             let secret = Secret::new(name.clone(), schema, values)
                 .map_err(|problem| keystack_secrets_core::Error::InvalidSecret { name, problem })?;
             manager.register_secret(&secret).await?;

@@ -90,3 +90,37 @@ fn zenml_stack_and_component_forms_work() {
         .ok()
         .err_has("Deleted stack 'other'");
 }
+
+#[test]
+fn zenml_integration_schemas_fill_their_defaults() {
+    let s = Sandbox::new();
+    s.run(&secret(&[
+        "register",
+        "seldon",
+        "-s",
+        "seldon_s3",
+        "--rclone_config_s3_access_key_id=AKIA",
+    ]))
+    .ok();
+    let json: serde_json::Value =
+        serde_json::from_str(&s.run(&secret(&["get", "seldon", "-o", "json"])).ok().stdout)
+            .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "rclone_config_s3_access_key_id": "AKIA",
+            "rclone_config_s3_env_auth": "False",
+            "rclone_config_s3_provider": "aws",
+            "rclone_config_s3_type": "s3",
+        })
+    );
+    s.run(&secret(&[
+        "register",
+        "k",
+        "-s",
+        "kserve_gs",
+        "--storage_type=S3",
+    ]))
+    .fails(2)
+    .err_has("fixes key 'storage_type' to 'GCS'");
+}
