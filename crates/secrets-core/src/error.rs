@@ -139,6 +139,22 @@ impl Error {
     }
 }
 
+/// The message of an error followed by its causes, one per line (a cause
+/// whose text the message already holds is left out): how the command line
+/// and the Python package report every error.
+pub fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(&format!("\n  caused by: {text}"));
+        }
+        source = cause.source();
+    }
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,20 +186,4 @@ mod tests {
         assert_eq!(err.source().unwrap().to_string(), "disk on fire");
         assert_eq!(err.to_string(), "local secrets manager failed");
     }
-}
-
-/// The message of an error followed by its causes, one per line (a cause
-/// whose text the message already holds is left out): how the command line
-/// and the Python package report every error.
-pub fn with_causes(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(&format!("\n  caused by: {text}"));
-        }
-        source = cause.source();
-    }
-    message
 }
