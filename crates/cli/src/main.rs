@@ -91,6 +91,27 @@ fn name_before_pairs(args: &mut Vec<std::ffi::OsString>) {
     }
 }
 
+fn main() -> ExitCode {
+    let args = normalize_args();
+    progress::set_enabled(&args);
+    let cli = args::Cli::parse_from(args);
+    context::set_verbose(cli.verbose);
+    keystack_secrets_core::warning::set_warning_sink(|message| eprintln!("warning: {message}"));
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::from)
+        .and_then(|runtime| runtime.block_on(commands::dispatch(cli)));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if err.code == 0 => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", err.message);
+            ExitCode::from(err.code)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     fn normalized(line: &str) -> String {
@@ -131,27 +152,6 @@ mod tests {
             ("k run -- tool -v -al", "k run -- tool -v -al"),
         ] {
             assert_eq!(normalized(given), wanted, "{given}");
-        }
-    }
-}
-
-fn main() -> ExitCode {
-    let args = normalize_args();
-    progress::set_enabled(&args);
-    let cli = args::Cli::parse_from(args);
-    context::set_verbose(cli.verbose);
-    keystack_secrets_core::warning::set_warning_sink(|message| eprintln!("warning: {message}"));
-    let result = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::from)
-        .and_then(|runtime| runtime.block_on(commands::dispatch(cli)));
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(err) if err.code == 0 => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {}", err.message);
-            ExitCode::from(err.code)
         }
     }
 }
