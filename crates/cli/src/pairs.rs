@@ -198,7 +198,9 @@ fn read_special(key: &str, path: &str) -> Result<Zeroizing<String>, PairsError> 
     })
 }
 
-fn read_limited(
+/// Reads at most [`MAX_VALUE_BYTES`] of UTF-8 text from `reader`;
+/// messages name `--key` and `source`.
+pub fn read_limited(
     reader: impl Read,
     key: &str,
     source: &str,

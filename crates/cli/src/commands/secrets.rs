@@ -42,13 +42,24 @@ fn warn_about_command_line_values(keys: &[String]) {
     ));
 }
 
-/// Reads `--KEY=VALUE` pairs (with the `@` syntax) and, with `interactive`,
-/// asks for more on the terminal.
+/// What `-i` asks for, as ZenML asked.
+#[derive(Clone, Copy)]
+enum Ask<'a> {
+    /// A new secret of this schema: a typed schema's keys one by one, else
+    /// keys and values until an empty key.
+    Register(SecretSchema),
+    /// An existing secret: a new value for each of its keys (empty keeps
+    /// it), then more keys and values until an empty key.
+    Update(&'a Secret),
+}
+
+/// Reads `--KEY=VALUE` pairs (with the `@` syntax) and, with `ask`, asks
+/// for more on the terminal.
 /// Also returns the `--KEY` options whose values were written in the
 /// arguments, for [`warn_about_command_line_values`] once the command is done.
 fn collect_values(
     pairs: &[String],
-    interactive: bool,
+    ask: Option<Ask<'_>>,
     command: &str,
 ) -> Result<(BTreeMap<SecretKey, SecretValue>, Vec<String>), CliError> {
     let mut values = BTreeMap::new();
@@ -61,29 +72,113 @@ fn collect_values(
         let value = expand_value(&key, value)?;
         values.insert(parsed, SecretValue::new(value.as_str()));
     }
-    if interactive {
+    if let Some(ask) = ask {
         prompt::require_terminal(
             command,
             "give the values as --KEY=VALUE (or --KEY=@file, --KEY=@-)",
         )?;
-        status("Enter keys and values; an empty key ends. Values are not shown.");
-        loop {
-            let key = prompt::ask("Key: ")?;
-            if key.is_empty() {
-                break;
-            }
-            let key = match SecretKey::new(&key) {
-                Ok(key) => key,
-                Err(e) => {
-                    status(&format!("{e}; try again"));
-                    continue;
-                }
-            };
-            let value: Zeroizing<String> = prompt::ask_hidden(&format!("Value for '{key}': "))?;
-            values.insert(key, SecretValue::new(value.as_str()));
-        }
+        ask_values(&mut values, ask)?;
     }
     Ok((values, on_command_line))
+}
+
+/// One value from the terminal, not echoed, `@file` expanded as on the
+/// command line; `None` for an empty answer.
+fn ask_value(key: &SecretKey, question: &str) -> Result<Option<Zeroizing<String>>, CliError> {
+    let typed = prompt::ask_hidden(question)?;
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(expand_value(key.as_str(), typed)?))
+}
+
+fn ask_values(values: &mut BTreeMap<SecretKey, SecretValue>, ask: Ask<'_>) -> Result<(), CliError> {
+    let given: std::collections::BTreeSet<SecretKey> = values.keys().cloned().collect();
+    let mut set = |key: SecretKey, value: Zeroizing<String>| {
+        if given.contains(&key) {
+            status(&format!(
+                "warning: key '{key}' was also given on the command line; the value typed here is used"
+            ));
+        }
+        values.insert(key, SecretValue::new(value.as_str()));
+    };
+    match ask {
+        Ask::Register(schema) if schema.allowed_keys().is_some() => {
+            status(&format!(
+                "Enter the keys of schema '{schema}'; values are not shown, @file reads a file."
+            ));
+            for key in schema.allowed_keys().unwrap_or_default() {
+                let key = SecretKey::new(*key).expect("schema keys are valid keys");
+                if given.contains(&key) {
+                    continue;
+                }
+                let required = schema.required_keys().contains(&key.as_str());
+                let question = format!(
+                    "Value for '{key}' ({}): ",
+                    if required {
+                        "required"
+                    } else {
+                        "optional, empty to skip"
+                    }
+                );
+                loop {
+                    match ask_value(&key, &question)? {
+                        Some(value) => {
+                            set(key, value);
+                            break;
+                        }
+                        None if required => status(&format!("'{key}' is required; type a value")),
+                        None => break,
+                    }
+                }
+            }
+            return Ok(());
+        }
+        Ask::Update(secret) => {
+            status(
+                "Enter new values for the secret's keys (empty keeps a value), then more keys; values are not shown, @file reads a file.",
+            );
+            for key in secret.keys() {
+                if given.contains(key) {
+                    continue;
+                }
+                if let Some(value) =
+                    ask_value(key, &format!("New value for '{key}' (empty keeps it): "))?
+                {
+                    set(key.clone(), value);
+                }
+            }
+        }
+        Ask::Register(_) => {
+            status(
+                "Enter keys and values; an empty key ends. Values are not shown, @file reads a file.",
+            );
+        }
+    }
+    loop {
+        let key = prompt::ask("Key: ")?;
+        if key.is_empty() {
+            return Ok(());
+        }
+        let key = match SecretKey::new(&key) {
+            Ok(key) => key,
+            Err(e) => {
+                status(&format!("{e}; try again"));
+                continue;
+            }
+        };
+        loop {
+            match ask_value(&key, &format!("Value for '{key}': "))? {
+                Some(value) => {
+                    set(key, value);
+                    break;
+                }
+                None => status(&format!(
+                    "a value cannot be empty here; type one (an empty value is --{key}= on the command line)"
+                )),
+            }
+        }
+    }
 }
 
 pub(super) fn key_list<'a>(keys: impl Iterator<Item = &'a SecretKey>) -> String {
@@ -273,7 +368,11 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
             let schema: SecretSchema = schema
                 .parse()
                 .map_err(|e: keystack_secrets_core::SchemaError| CliError::usage(e.to_string()))?;
-            let (mut values, visible) = collect_values(&pairs, interactive, "secret register -i")?;
+            let (mut values, visible) = collect_values(
+                &pairs,
+                interactive.then_some(Ask::Register(schema)),
+                "secret register -i",
+            )?;
             if let Some(file) = from_dotenv {
                 for (key, value) in dotenv_values(&file)? {
                     if values.contains_key(&key) {
@@ -382,7 +481,16 @@ pub(super) async fn secret_command(command: SecretCommand) -> Result<u8, CliErro
             interactive |= take_flag(&mut pairs, "interactive", Some("-i"));
             remove.extend(take_option(&mut pairs, "remove-key", None)?);
             let name = secret_name(&name)?;
-            let (values, visible) = collect_values(&pairs, interactive, "secret update -i")?;
+            let current = if interactive {
+                Some(manager.get_secret(&name).await?)
+            } else {
+                None
+            };
+            let (values, visible) = collect_values(
+                &pairs,
+                current.as_ref().map(Ask::Update),
+                "secret update -i",
+            )?;
             let mut patch = SecretPatch::new();
             for (key, value) in values {
                 patch = patch.set(key, value);

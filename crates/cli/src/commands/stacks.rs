@@ -3,12 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use keystack_secrets_core::{Secret, SecretPatch, SecretSchema, SecretValue};
+use keystack_secrets_core::{
+    Secret, SecretKey, SecretName, SecretPatch, SecretSchema, SecretValue,
+};
 use keystack_stack::concurrency::concurrency_from_env;
 use keystack_stack::{
     ComponentType, LoadedStack, PlannedSecret, Project, Stack, StackError, StackExport,
     plan_register_secrets, stack_references,
 };
+use zeroize::Zeroizing;
 
 use super::secrets::key_list;
 use crate::args::{Format, StackCommand, StackComponents};
@@ -184,6 +187,75 @@ pub(super) async fn stack_command(command: StackCommand) -> Result<u8, CliError>
     Ok(0)
 }
 
+/// The answers piped to `register-secrets`: one `NAME.KEY=VALUE` per line
+/// (blank lines and `#` comments skipped; `VALUE` with the `@` syntax of
+/// `--KEY=VALUE`). Every key of `plan` must be answered, and nothing else;
+/// else nothing is written.
+fn piped_answers(
+    plan: &[PlannedSecret],
+) -> Result<BTreeMap<(SecretName, SecretKey), SecretValue>, CliError> {
+    let text = crate::pairs::read_limited(std::io::stdin().lock(), "answers", "standard input")?;
+    if text.trim().is_empty() {
+        return Err(CliError::usage(
+            "stack register-secrets needs answers: standard input is not a terminal and holds \
+             none; pipe one NAME.KEY=VALUE per line, or run it in a terminal"
+                .to_owned(),
+        ));
+    }
+    let mut answers = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let bad = || {
+            CliError::input(format!(
+                "standard input, line {}: expected NAME.KEY=VALUE",
+                i + 1
+            ))
+        };
+        let (target, value) = line.split_once('=').ok_or_else(bad)?;
+        let (name, key) = target.trim().split_once('.').ok_or_else(bad)?;
+        let name =
+            SecretName::new(name).map_err(|e| CliError::input(format!("line {}: {e}", i + 1)))?;
+        let key =
+            SecretKey::new(key).map_err(|e| CliError::input(format!("line {}: {e}", i + 1)))?;
+        let value = crate::pairs::expand_value(key.as_str(), Zeroizing::new(value.to_owned()))?;
+        answers.insert((name, key), SecretValue::new(value.as_str()));
+    }
+    let wanted: BTreeSet<(SecretName, SecretKey)> = plan
+        .iter()
+        .flat_map(|p| p.keys.iter().map(|k| (p.name.clone(), k.clone())))
+        .collect();
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|w| !answers.contains_key(*w))
+        .map(|(n, k)| format!("{n}.{k}"))
+        .collect();
+    let extra: Vec<String> = answers
+        .keys()
+        .filter(|a| !wanted.contains(*a))
+        .map(|(n, k)| format!("{n}.{k}"))
+        .collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!("no answer for {}", missing.join(", ")));
+        }
+        if !extra.is_empty() {
+            problems.push(format!(
+                "answers for what the stack does not need: {}",
+                extra.join(", ")
+            ));
+        }
+        return Err(CliError::input(format!(
+            "{}; nothing was registered",
+            problems.join("; ")
+        )));
+    }
+    Ok(answers)
+}
+
 fn import(project: &Project, file: &std::path::Path, name: Option<String>) -> Result<(), CliError> {
     // A file the user names that cannot be read is bad input (exit 2).
     let text = keystack_stack::yaml::read_file(file).map_err(|e| match e {
@@ -237,24 +309,43 @@ async fn register_secrets(
         ));
         return Ok(());
     }
-    prompt::require_terminal(
-        "stack register-secrets",
-        "register the secrets with `keystack secrets-manager secret register NAME --KEY=VALUE`",
-    )?;
+    // Without a terminal, the answers may come piped in (for CI), one
+    // `NAME.KEY=VALUE` per line; with neither, it refuses at once.
+    let mut piped = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        None
+    } else {
+        Some(piped_answers(&plan)?)
+    };
+    if piped.is_none() {
+        prompt::require_terminal(
+            "stack register-secrets",
+            "pipe the answers in, one NAME.KEY=VALUE per line, or register the secrets with \
+             `keystack secrets-manager secret register NAME --KEY=VALUE`",
+        )?;
+    }
     for PlannedSecret { name, create, keys } in plan {
-        status(&format!(
-            "{} '{name}': enter {} (not shown).",
-            if create { "New secret" } else { "Secret" },
-            if create {
-                "its values".to_owned()
-            } else {
-                format!("the missing key(s) {}", key_list(keys.iter()))
-            }
-        ));
         let mut values = BTreeMap::new();
-        for key in keys {
-            let value = prompt::ask_hidden(&format!("{name}.{key}: "))?;
-            values.insert(key, SecretValue::new(value.as_str()));
+        if let Some(answers) = piped.as_mut() {
+            for key in keys {
+                let value = answers
+                    .remove(&(name.clone(), key.clone()))
+                    .expect("every planned key was answered");
+                values.insert(key, value);
+            }
+        } else {
+            status(&format!(
+                "{} '{name}': enter {} (not shown).",
+                if create { "New secret" } else { "Secret" },
+                if create {
+                    "its values".to_owned()
+                } else {
+                    format!("the missing key(s) {}", key_list(keys.iter()))
+                }
+            ));
+            for key in keys {
+                let value = prompt::ask_hidden(&format!("{name}.{key}: "))?;
+                values.insert(key, SecretValue::new(value.as_str()));
+            }
         }
         if create {
             let secret =

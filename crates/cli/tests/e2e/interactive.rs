@@ -53,17 +53,106 @@ fn update_interactively() {
     let s = Sandbox::new();
     s.run(&["secrets-manager", "secret", "register", "db", "--user=u"])
         .ok();
+    s.run(&["secrets-manager", "secret", "update", "db", "--pw=p"])
+        .ok();
+    std::fs::write(s.path().join("pw.txt"), "pw-from-file").unwrap();
+    // As ZenML: the secret's own keys first (empty keeps a value), then
+    // more keys; `@file` works at the prompt too.
     let mut p = spawn(&s, &["secrets-manager", "secret", "update", "db", "-i"]);
+    p.exp_string("New value for 'pw' (empty keeps it): ")
+        .unwrap();
+    p.send_line("@pw.txt").unwrap();
+    p.exp_string("New value for 'user' (empty keeps it): ")
+        .unwrap();
+    p.send_line("").unwrap();
     p.exp_string("Key: ").unwrap();
     p.send_line("token").unwrap();
+    p.exp_string("Value for 'token': ").unwrap();
+    // An empty value is asked again.
+    p.send_line("").unwrap();
+    p.exp_string("a value cannot be empty here").unwrap();
     p.exp_string("Value for 'token': ").unwrap();
     p.send_line("tok-value").unwrap();
     p.exp_string("Key: ").unwrap();
     p.send_line("").unwrap();
     p.exp_eof().unwrap();
-    s.run(&["secrets-manager", "secret", "get", "db", "--key", "token"])
+    let json: serde_json::Value = serde_json::from_str(
+        &s.run(&["secrets-manager", "secret", "get", "db", "-o", "json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"pw": "pw-from-file", "user": "u", "token": "tok-value"})
+    );
+}
+
+#[test]
+fn register_interactively_walks_a_schemas_keys() {
+    let s = Sandbox::new();
+    let mut p = spawn(
+        &s,
+        &[
+            "secrets-manager",
+            "secret",
+            "register",
+            "creds",
+            "-i",
+            "--schema",
+            "aws",
+            "--aws_access_key_id=AKIA-cli",
+        ],
+    );
+    // The key given on the command line is not asked again.
+    p.exp_string("Value for 'aws_secret_access_key' (required): ")
+        .unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("'aws_secret_access_key' is required").unwrap();
+    p.exp_string("Value for 'aws_secret_access_key' (required): ")
+        .unwrap();
+    p.send_line("sk-typed").unwrap();
+    p.exp_string("Value for 'aws_session_token' (optional, empty to skip): ")
+        .unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("Registered secret 'creds' (aws schema)")
+        .unwrap();
+    p.exp_eof().unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &s.run(&["secrets-manager", "secret", "get", "creds", "-o", "json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"aws_access_key_id": "AKIA-cli", "aws_secret_access_key": "sk-typed"})
+    );
+
+    // A key typed at the prompt that the command line gave too: a warning.
+    let mut p = spawn(
+        &s,
+        &[
+            "secrets-manager",
+            "secret",
+            "register",
+            "db",
+            "-i",
+            "--user=cli",
+        ],
+    );
+    p.exp_string("Key: ").unwrap();
+    p.send_line("user").unwrap();
+    p.exp_string("Value for 'user': ").unwrap();
+    p.send_line("typed").unwrap();
+    p.exp_string("warning: key 'user' was also given on the command line")
+        .unwrap();
+    p.exp_string("Key: ").unwrap();
+    p.send_line("").unwrap();
+    p.exp_eof().unwrap();
+    s.run(&["secrets-manager", "secret", "get", "db", "--key", "user"])
         .ok()
-        .out_has("tok-value");
+        .out_has("typed");
 }
 
 #[test]
@@ -172,4 +261,56 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_keystack_reports_its_exit() {
         status.starts_with("Exited(") && status.ends_with(", 3)"),
         "keystack must survive Ctrl-C and exit with the command's code 3, got {status}"
     );
+}
+
+#[test]
+fn register_secrets_takes_piped_answers() {
+    let s = Sandbox::new();
+    s.run(&[
+        "experiment-tracker",
+        "register",
+        "mlflow",
+        "--flavor=mlflow",
+        "--tracking_username={{mlflow_secret.username}}",
+        "--tracking_password={{mlflow_secret.password}}",
+    ])
+    .ok();
+    s.run(&[
+        "stack", "register", "ml", "-o", "default", "-a", "default", "-x", "default", "-e",
+        "mlflow", "--set",
+    ])
+    .ok();
+    // An answer missing, or one the stack does not need: nothing written.
+    s.run_stdin(
+        &["stack", "register-secrets"],
+        b"mlflow_secret.username=ana\n",
+    )
+    .fails(2)
+    .err_has("no answer for mlflow_secret.password; nothing was registered");
+    s.run_stdin(
+        &["stack", "register-secrets"],
+        b"mlflow_secret.username=ana\nmlflow_secret.password=pw\nother.key=x\n",
+    )
+    .fails(2)
+    .err_has("answers for what the stack does not need: other.key");
+    s.run(&["secrets-manager", "secret", "list"])
+        .ok()
+        .out_has("NAME\n");
+    s.run_stdin(
+        &["stack", "register-secrets"],
+        b"# from CI\nmlflow_secret.username=ana\n\nmlflow_secret.password=p=w\n",
+    )
+    .ok()
+    .err_has("Registered secret 'mlflow_secret'");
+    s.run(&["stack", "validate"]).ok();
+    s.run(&[
+        "secrets-manager",
+        "secret",
+        "get",
+        "mlflow_secret",
+        "--key",
+        "password",
+    ])
+    .ok()
+    .out_has("p=w");
 }
