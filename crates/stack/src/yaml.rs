@@ -67,8 +67,28 @@ pub fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, StackErr
     };
     serde_saphyr::from_str_with_options(text, options).map_err(|e| StackError::Yaml {
         file: file.to_owned(),
-        message: message(&e),
+        message: message(&e) + &unquoted_reference_hint(text, &e),
     })
+}
+
+/// `attr: {{s.k}}` unquoted is a YAML mapping, not text: when the line the
+/// parser stopped at holds one, say to quote it.
+fn unquoted_reference_hint(text: &str, err: &serde_saphyr::Error) -> String {
+    let Some(at) = err.location() else {
+        return String::new();
+    };
+    let line = text
+        .lines()
+        .nth(at.line().saturating_sub(1) as usize)
+        .unwrap_or("");
+    let unquoted = line
+        .split_once(':')
+        .is_some_and(|(_, value)| value.trim_start().starts_with("{{"));
+    if unquoted {
+        "; a value holding a reference must be quoted: write attr: \"{{name.key}}\"".to_owned()
+    } else {
+        String::new()
+    }
 }
 
 /// The parser's error as a position and a problem, never a line of the file
@@ -118,6 +138,21 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    #[test]
+    fn an_unquoted_reference_is_told_to_be_quoted() {
+        let text = "type: experiment_tracker\nname: m\nflavor: mlflow\nattributes:\n  \
+                    tracking_password: {{mlflow.password}}\n";
+        let err = parse::<crate::Component>(text, Path::new("m.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must be quoted: write attr: \"{{name.key}}\""),
+            "{err}"
+        );
+        let quoted = text.replace("{{mlflow.password}}", "\"{{mlflow.password}}\"");
+        parse::<crate::Component>(&quoted, Path::new("m.yaml")).unwrap();
+    }
 
     #[test]
     fn alias_bomb_is_refused_quickly() {
