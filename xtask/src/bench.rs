@@ -668,7 +668,7 @@ fn table_rows(table: &str) -> Vec<Vec<&str>> {
 fn peer_rows(mode: &Mode) -> Result<Vec<Row>, String> {
     let fnox = if mode.quick {
         Err(
-            "--quick does not build fnox (a release build of about 15 minutes); \
+            "--quick does not build fnox (a release build of about 50 minutes on 2 cores); \
              `cargo xtask bench --only peers` does"
                 .to_owned(),
         )
