@@ -95,7 +95,8 @@ pub enum ReferenceProblem {
     /// `{{` with no `}}` after it.
     #[error("'{{{{' is not closed by '}}}}'; close it, or write '\\{{{{' for a literal '{{{{'")]
     Unclosed,
-    /// `{{something}}` without a `.` between name and key.
+    /// `{{something}}` without a `.` between name and key (a template
+    /// keeps such text literal; a value that must be one reference refuses it).
     #[error("a reference has the form {{{{secret_name.key}}}}, and this one has no '.'")]
     MissingDot,
     /// The part before the `.` is not a valid secret name.
@@ -358,8 +359,16 @@ impl<'a> Parser<'a> {
                 return Err(self.error(open, ReferenceProblem::Unclosed));
             };
             let close = run_end + found;
-            let reference = self.reference(open, run_end, close)?;
-            self.builder.reference(reference, open..close + 2);
+            match self.reference(open, run_end, close) {
+                Ok(reference) => self.builder.reference(reference, open..close + 2),
+                // Braces around text without a `.` (`{{ ds }}` of Airflow
+                // and Jinja) are no reference: literal, as ZenML kept them.
+                Err(ReferenceError {
+                    problem: ReferenceProblem::MissingDot,
+                    ..
+                }) => self.builder.text(&input[open..close + 2]),
+                Err(e) => return Err(e),
+            }
             cursor = close + 2;
         }
         self.builder.text(&input[cursor..]);
@@ -488,6 +497,20 @@ mod tests {
     }
 
     #[test]
+    fn braces_without_a_dot_stay_literal_as_zenml_kept_them() {
+        for text in ["{{ ds }}", "run {{ds}} daily, {{ next_ds }}", "{{ }}"] {
+            let t = Template::parse(text).unwrap();
+            assert_eq!(t.references().count(), 0, "{text}");
+            assert_eq!(t.as_literal().as_deref(), Some(text), "{text}");
+            let source = t.to_source();
+            let again = Template::parse(&source).unwrap();
+            assert_eq!(again, t, "{text} round-trips through to_source");
+        }
+        assert_eq!(refs("{{ ds }} and {{db.x}}"), [r("db", "x")]);
+        assert!("{{dbx}}".parse::<SecretReference>().is_err());
+    }
+
+    #[test]
     fn brace_runs_open_at_their_last_two_braces() {
         let t = Template::parse("{{{db.x}}").unwrap();
         assert_eq!(t.segments()[0], Segment::Text(Cow::Borrowed("{")));
@@ -498,7 +521,11 @@ mod tests {
     #[test]
     fn positioned_errors() {
         assert_eq!(problem_of("abc {{db.x"), (5, ReferenceProblem::Unclosed));
-        assert_eq!(problem_of("{{dbx}}"), (1, ReferenceProblem::MissingDot));
+        assert_eq!(
+            Template::parse("{{dbx}}").unwrap().as_literal().as_deref(),
+            Some("{{dbx}}"),
+            "braces without a '.' are text"
+        );
         assert_eq!(
             problem_of("é{{.x}}"),
             (2, ReferenceProblem::Name(NameProblem::Empty))
@@ -529,7 +556,7 @@ mod tests {
     fn errors_do_not_quote_the_input() {
         let err = Template::parse("hunter2-plain-password {{oops").unwrap_err();
         assert!(!err.to_string().contains("hunter2"));
-        let err = Template::parse("{{hunter2-password-typed-here}}").unwrap_err();
+        let err = Template::parse("{{hunter2 password.typed here}}").unwrap_err();
         assert!(!err.to_string().contains("hunter2"));
     }
 

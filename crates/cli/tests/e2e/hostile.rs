@@ -153,10 +153,8 @@ fn malformed_references_are_refused_where_they_are_written() {
     let before = s.snapshot();
     for (i, value) in [
         "{{unclosed",
-        "{{}}",
         "{{.key}}",
         "{{name.}}",
-        "{{name}}",
         "{{a.b}",
         "{{a.{{b.c}}}}",
         "{{a b.c}}",
@@ -183,6 +181,21 @@ fn malformed_references_are_refused_where_they_are_written() {
         );
     }
     assert_eq!(s.snapshot(), before, "a refused reference wrote something");
+    // Braces around text without a '.' are no reference (Airflow's and
+    // Jinja's `{{ ds }}`): kept as written, as ZenML kept them.
+    for (i, value) in ["{{ ds }}", "{{}}", "{{name}}"].into_iter().enumerate() {
+        s.run(&[
+            "experiment-tracker",
+            "register",
+            &format!("literal{i}"),
+            "--flavor=mlflow",
+            &format!("--tracking_uri=http://mlflow/{value}"),
+        ])
+        .ok();
+        s.run(&["experiment-tracker", "describe", &format!("literal{i}")])
+            .ok()
+            .out_has(&format!("http://mlflow/{value}"));
+    }
 }
 
 #[test]

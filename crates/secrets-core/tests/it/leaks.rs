@@ -117,9 +117,9 @@ async fn errors_never_show_values() {
     // References written next to a plain value, and malformed ones.
     for input in [
         format!("{CANARY} {{{{unclosed"),
-        format!("{{{{{CANARY}}}}}"),
+        format!("{{{{{CANARY} x.k}}}}"),
         format!("{{{{db.{CANARY} x}}}}"),
-        format!("prefix-{CANARY}-{{{{db}}}}"),
+        format!("prefix-{CANARY}-{{{{db.}}}}"),
     ] {
         let err: ReferenceError = Template::parse(&input).unwrap_err();
         errors.push(err.into());
