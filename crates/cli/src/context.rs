@@ -182,11 +182,9 @@ pub(crate) async fn validate_stack(
     stack: &LoadedStack,
     level: ValidationLevel,
 ) -> Result<(Option<Arc<dyn SecretsManager>>, Validated), CliError> {
-    let has_references = keystack_stack::stack_references(stack).is_ok_and(|r| !r.is_empty());
+    let needed = keystack_stack::validation::needs_secrets_manager(stack, project.catalog());
     let manager = match stack.component(ComponentType::SecretsManager) {
-        Some(_) if level != ValidationLevel::None && has_references => {
-            Some(stack_manager(project, stack)?)
-        }
+        Some(_) if level != ValidationLevel::None && needed => Some(stack_manager(project, stack)?),
         _ => None,
     };
     let validated = keystack_stack::validate(

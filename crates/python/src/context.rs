@@ -213,14 +213,14 @@ impl PyStack {
         }
         .map_err(|e| crate::errors::invalid_input(e.to_string()))?;
         let loaded = self.shared.context.stack().loaded();
-        let has_references = keystack_stack::stack_references(loaded).is_ok_and(|r| !r.is_empty());
-        let manager = if level != ValidationLevel::None && has_references {
+        let catalog = self.shared.context.project().catalog();
+        let needed = keystack_stack::validation::needs_secrets_manager(loaded, catalog);
+        let manager = if level != ValidationLevel::None && needed {
             self.manager_if_any()?
         } else {
             None
         };
         let concurrency = concurrency()?;
-        let catalog = self.shared.context.project().catalog();
         let validated = block_on(
             py,
             keystack_stack::validate(loaded, catalog, manager.as_deref(), level, concurrency),

@@ -131,6 +131,11 @@ pub struct AttributeSpec {
     /// The environment variable it becomes when a command runs on the stack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
+    /// Whether its value is the name of a secret (ZenML's
+    /// `authentication_secret`) rather than a reference: validation checks
+    /// that the secret exists, at `SECRET_EXISTS` and above.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub names_secret: bool,
 }
 
 /// A flavor: one implementation of a component type.

@@ -9,7 +9,6 @@ use keystack_secrets_core::{Secret, SecretName, SecretsManager, ValidationLevel}
 
 use crate::StackError;
 use crate::component::FoundReference;
-use crate::fetch::fetch_secrets;
 use crate::flavor::{Catalog, ComponentType};
 use crate::project::LoadedStack;
 
@@ -154,10 +153,11 @@ pub async fn validate(
             ),
         ));
     }
+    let named = named_secrets(stack, catalog, name, &mut problems);
     let mut validated = Validated::default();
     if let Some(manager) = manager {
         let (found, fetched) =
-            check_secrets(name, &references, manager, level, concurrency).await?;
+            check_secrets(name, &references, &named, manager, level, concurrency).await?;
         problems.extend(found);
         validated.fetched = fetched;
     }
@@ -171,9 +171,90 @@ pub async fn validate(
     }
 }
 
+/// Whether validating `stack` above `NONE` needs its secrets manager: an
+/// attribute refers to a secret, or names one (`names_secret`).
+pub fn needs_secrets_manager(stack: &LoadedStack, catalog: &Catalog) -> bool {
+    let references = crate::fetch::stack_references(stack).is_ok_and(|r| !r.is_empty());
+    references
+        || stack.components.iter().any(|c| {
+            c.flavor(catalog).is_ok_and(|f| {
+                f.attributes
+                    .iter()
+                    .any(|a| a.names_secret && c.attributes.contains_key(&a.name))
+            })
+        })
+}
+
+/// An attribute whose value names a secret (`names_secret` in its flavor).
+struct NamedSecret {
+    component_type: ComponentType,
+    component: String,
+    attribute: String,
+    name: SecretName,
+}
+
+impl NamedSecret {
+    fn missing(&self, stack: &str) -> Problem {
+        Problem {
+            location: format!(
+                "stack '{stack}' / {} '{}' / attribute '{}'",
+                self.component_type, self.component, self.attribute
+            ),
+            component: Some((self.component_type, self.component.clone())),
+            attribute: Some(self.attribute.clone()),
+            message: format!(
+                "names secret '{}', which does not exist; register it with \
+                 `keystack secrets-manager secret register {}`",
+                self.name, self.name
+            ),
+        }
+    }
+}
+
+/// The secrets the stack's attributes name; an attribute whose value is not
+/// a valid secret name is a problem.
+fn named_secrets(
+    stack: &LoadedStack,
+    catalog: &Catalog,
+    stack_name: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<NamedSecret> {
+    let mut named = Vec::new();
+    for component in &stack.components {
+        let Ok(flavor) = component.flavor(catalog) else {
+            continue;
+        };
+        for spec in flavor.attributes.iter().filter(|a| a.names_secret) {
+            let Some(value) = component.attributes.get(&spec.name) else {
+                continue;
+            };
+            let text = value.as_text();
+            match SecretName::new(&text) {
+                Ok(name) => named.push(NamedSecret {
+                    component_type: component.component_type,
+                    component: component.name.clone(),
+                    attribute: spec.name.clone(),
+                    name,
+                }),
+                Err(e) => problems.push(Problem {
+                    location: format!(
+                        "stack '{stack_name}' / {} '{}' / attribute '{}'",
+                        component.component_type, component.name, spec.name
+                    ),
+                    component: Some((component.component_type, component.name.clone())),
+                    attribute: Some(spec.name.clone()),
+                    message: format!("should name a secret: {e}"),
+                }),
+            }
+        }
+    }
+    named
+}
+
 async fn check_secrets(
     stack: &str,
     references: &[FoundReference],
+    named: &[NamedSecret],
     manager: &dyn SecretsManager,
     level: ValidationLevel,
     concurrency: usize,
@@ -194,16 +275,32 @@ async fn check_secrets(
         ValidationLevel::SecretExists => {
             let names: BTreeSet<SecretName> =
                 manager.list_secret_names().await?.into_iter().collect();
-            let problems = references
+            let mut problems: Vec<Problem> = references
                 .iter()
                 .filter(|f| !names.contains(&f.reference.name))
                 .map(missing_secret)
                 .collect();
+            problems.extend(
+                named
+                    .iter()
+                    .filter(|n| !names.contains(&n.name))
+                    .map(|n| n.missing(stack)),
+            );
             Ok((problems, BTreeMap::new()))
         }
         ValidationLevel::SecretAndKeyExists => {
-            let secrets = fetch_secrets(references, manager, concurrency).await?;
-            let problems = references
+            let wanted: BTreeSet<&SecretName> = references
+                .iter()
+                .map(|f| &f.reference.name)
+                .chain(named.iter().map(|n| &n.name))
+                .collect();
+            let secrets = crate::fetch::fetch_named(wanted, manager, concurrency).await?;
+            let named_problems: Vec<Problem> = named
+                .iter()
+                .filter(|n| !secrets.contains_key(&n.name))
+                .map(|n| n.missing(stack))
+                .collect();
+            let mut problems: Vec<Problem> = references
                 .iter()
                 .filter_map(|found| match secrets.get(&found.reference.name) {
                     None => Some(missing_secret(found)),
@@ -224,6 +321,7 @@ async fn check_secrets(
                     Some(_) => None,
                 })
                 .collect();
+            problems.extend(named_problems);
             Ok((problems, secrets))
         }
     }

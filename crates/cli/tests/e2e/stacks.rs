@@ -288,3 +288,35 @@ fn a_zenml_stack_export_imports_and_what_cannot_be_mapped_is_reported_whole() {
     s.assert_unchanged(&before);
     s.run(&["stack", "describe", "other"]).fails(3);
 }
+
+#[test]
+fn an_attribute_that_names_a_secret_is_checked_to_exist() {
+    let s = Sandbox::new();
+    s.run(&[
+        "artifact-store",
+        "register",
+        "s3",
+        "--flavor=s3",
+        "--path=s3://bucket",
+        "--authentication_secret=s3_creds",
+    ])
+    .ok();
+    s.run(&["stack", "update", "default", "-a", "s3"]).ok();
+    for level in ["SECRET_EXISTS", "SECRET_AND_KEY_EXISTS"] {
+        s.run(&["stack", "validate", "--level", level])
+            .fails(4)
+            .err_has("artifact_store 's3' / attribute 'authentication_secret': names secret 's3_creds', which does not exist");
+    }
+    s.run(&["stack", "validate", "--level", "NONE"]).ok();
+    s.run(&[
+        "secrets-manager",
+        "secret",
+        "register",
+        "s3_creds",
+        "--aws_access_key_id=a",
+    ])
+    .ok();
+    for level in ["SECRET_EXISTS", "SECRET_AND_KEY_EXISTS"] {
+        s.run(&["stack", "validate", "--level", level]).ok();
+    }
+}
