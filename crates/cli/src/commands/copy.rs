@@ -48,13 +48,15 @@ impl Outcome {
     }
 }
 
-/// Same schema, same keys, same values.
-fn same(a: &Secret, b: &Secret) -> bool {
-    a.schema() == b.schema()
-        && a.values().len() == b.values().len()
-        && a.values()
-            .iter()
-            .all(|(k, v)| b.get(k.as_str()).is_some_and(|w| w.expose() == v.expose()))
+/// What a destination that already has `secret`'s name holds: the same
+/// secret (schema and every key-value; `Secret`'s own equality), or another.
+async fn compare(destination: &dyn SecretsManager, secret: &Secret) -> Result<Outcome, CliError> {
+    let theirs = destination.get_secret(secret.name()).await?;
+    Ok(if theirs == *secret {
+        Outcome::AlreadyThere
+    } else {
+        Outcome::Differs
+    })
 }
 
 /// Runs `copy` (`verify`: false) or `migrate`.
@@ -82,10 +84,7 @@ pub(super) async fn copy(
     } else {
         args.names
             .iter()
-            .map(|n| {
-                SecretName::new(n)
-                    .map_err(|e| CliError::from(keystack_secrets_core::Error::from(e)))
-            })
+            .map(|n| super::secrets::secret_name(n))
             .collect::<Result<_, _>>()?
     };
     let concurrency = keystack_stack::concurrency::concurrency_from_env()?;
@@ -216,22 +215,13 @@ async fn transfer<'s>(
     let mut outcomes = Vec::new();
     for secret in secrets {
         let outcome = if there.contains(secret.name()) {
-            let theirs = destination.get_secret(secret.name()).await?;
-            if same(secret, &theirs) {
-                Outcome::AlreadyThere
-            } else {
-                Outcome::Differs
-            }
+            compare(destination, secret).await?
         } else {
             match destination.register_secret(secret).await {
                 Ok(()) => Outcome::Copied,
+                // Written by someone else meanwhile.
                 Err(keystack_secrets_core::Error::AlreadyExists { .. }) => {
-                    let theirs = destination.get_secret(secret.name()).await?;
-                    if same(secret, &theirs) {
-                        Outcome::AlreadyThere
-                    } else {
-                        Outcome::Differs
-                    }
+                    compare(destination, secret).await?
                 }
                 Err(e) => {
                     return Err(CliError::from(e).context(&format!(
@@ -260,7 +250,7 @@ async fn transfer<'s>(
             }
             let (_, read) = back.next().expect("one read per copied secret");
             *outcome = match read {
-                Ok(copy) if same(secret, &copy) => Outcome::Verified,
+                Ok(copy) if copy == **secret => Outcome::Verified,
                 _ => Outcome::NotVerified,
             };
         }

@@ -14,7 +14,7 @@ use crate::error::CliError;
 use crate::pairs::{expand_value, parse_pairs, take_flag, take_option};
 use crate::{output, prompt};
 
-fn secret_name(name: &str) -> Result<SecretName, CliError> {
+pub(super) fn secret_name(name: &str) -> Result<SecretName, CliError> {
     SecretName::new(name).map_err(|e| CliError::usage(e.to_string()))
 }
 
