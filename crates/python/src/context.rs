@@ -117,9 +117,9 @@ impl PyStack {
         })
     }
 
-    /// The stack's name.
-    pub(crate) fn name_of(&self) -> String {
-        self.shared.context.stack().name().to_owned()
+    /// The stack's secrets manager; `NoSecretsManager` if it has none.
+    pub(crate) fn manager(&self) -> PyResult<Arc<dyn SecretsManager>> {
+        self.shared.manager()
     }
 
     /// The stack's secrets manager, or `None` if it has none.

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use keystack_secrets_core::{Error, Secret, SecretName, SecretValue, Template};
+use keystack_secrets_core::{Secret, SecretName, SecretValue, Template};
 use keystack_stack::concurrency::concurrency_from_env;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -53,18 +53,7 @@ fn render<'py>(
             return Ok(PyString::new(py, &literal).into_any());
         }
         let value = template
-            .render(|r| {
-                let secret = secrets.get(&r.name).ok_or_else(|| Error::NotFound {
-                    name: r.name.clone(),
-                })?;
-                secret
-                    .get(r.key.as_str())
-                    .cloned()
-                    .ok_or_else(|| Error::KeyNotFound {
-                        name: r.name.clone(),
-                        key: r.key.clone(),
-                    })
-            })
+            .render(|r| keystack_stack::resolve::value_of(secrets, r))
             .map_err(secrets_error)?;
         Ok(PyString::new(py, value.expose()).into_any())
     } else if let Ok(dict) = obj.cast::<PyDict>() {
@@ -105,29 +94,16 @@ pub(crate) fn resolve<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny
     if names.is_empty() {
         return render(obj, &BTreeMap::new());
     }
-    let stack = PyStack::of_env(py)?;
-    let manager = match stack.manager_if_any()? {
-        Some(manager) => manager,
-        None => {
-            return Err(stack_error(keystack_stack::StackError::NoSecretsManager {
-                stack: stack.name_of(),
-            }));
-        }
-    };
+    // Errs with the CLI's message if the stack has no secrets manager.
+    let manager = PyStack::of_env(py)?.manager()?;
     let concurrency = concurrency_from_env().map_err(stack_error)?;
-    let names: Vec<SecretName> = names.into_iter().collect();
-    let fetched = block_on(py, async { manager.get_secrets(&names, concurrency).await })?
-        .map_err(secrets_error)?;
-    let mut secrets = BTreeMap::new();
-    for (name, result) in names.iter().zip(fetched) {
-        match result {
-            Ok(secret) => {
-                mask::remember(secret.values().values().map(SecretValue::expose));
-                secrets.insert(name.clone(), secret);
-            }
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(secrets_error(e)),
-        }
+    let secrets = block_on(
+        py,
+        keystack_stack::fetch::fetch_named(names.iter().collect(), manager.as_ref(), concurrency),
+    )?
+    .map_err(stack_error)?;
+    for secret in secrets.values() {
+        mask::remember(secret.values().values().map(SecretValue::expose));
     }
     render(obj, &secrets)
 }

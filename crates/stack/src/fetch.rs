@@ -32,7 +32,7 @@ pub async fn fetch_secrets(
 /// Fetches `names` in one batch read ([`SecretsManager::get_secrets`]).
 /// Missing secrets are left out of the map; the first other error ends
 /// the fetch.
-pub(crate) async fn fetch_named(
+pub async fn fetch_named(
     names: BTreeSet<&SecretName>,
     manager: &dyn SecretsManager,
     concurrency: usize,

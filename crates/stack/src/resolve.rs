@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use keystack_secrets_core::{Error, SecretName, SecretValue, SecretsManager, Template};
+use keystack_secrets_core::{
+    Error, Secret, SecretName, SecretReference, SecretValue, SecretsManager, Template,
+};
 
 use crate::StackError;
 use crate::component::AttributeValue;
@@ -64,6 +66,26 @@ impl ResolvedStack {
     }
 }
 
+/// The value `reference` stands for among fetched `secrets`: `NotFound` for
+/// a secret that is not there, `KeyNotFound` for a key it lacks.
+pub fn value_of(
+    secrets: &BTreeMap<SecretName, Secret>,
+    reference: &SecretReference,
+) -> Result<SecretValue, Error> {
+    let secret = secrets
+        .get(&reference.name)
+        .ok_or_else(|| Error::NotFound {
+            name: reference.name.clone(),
+        })?;
+    secret
+        .get(reference.key.as_str())
+        .cloned()
+        .ok_or_else(|| Error::KeyNotFound {
+            name: reference.name.clone(),
+            key: reference.key.clone(),
+        })
+}
+
 /// Replaces every reference of the stack by its value, fetching each
 /// distinct secret once. Run [`validate`] first for a full report (and use
 /// [`resolve_validated`] to reuse what it fetched); this stops at the first
@@ -118,15 +140,7 @@ pub async fn resolve_validated(
                             source,
                         })?;
                     template.render(|r| {
-                        let secret = secrets.get(&r.name).ok_or_else(|| Error::NotFound {
-                            name: r.name.clone(),
-                        })?;
-                        let value = secret.get(r.key.as_str()).cloned().ok_or_else(|| {
-                            Error::KeyNotFound {
-                                name: r.name.clone(),
-                                key: r.key.clone(),
-                            }
-                        })?;
+                        let value = value_of(&secrets, r)?;
                         secret_values.push(value.clone());
                         Ok::<_, Error>(value)
                     })?
