@@ -618,26 +618,34 @@ fn stack_with_200_references(s: &Sandbox) -> Result<(), String> {
 /// with the emulators up and their addresses (plus `env`) in its
 /// environment, and returns what it printed.
 fn emulator_bench(mode: &Mode, name: &str, env: &[(&str, String)]) -> Result<String, String> {
+    let mut bench = cargo();
+    bench.arg("bench").args(mode.cargo_args());
+    bench.args(["--bench", name, "--"]);
+    if mode.quick {
+        bench.arg("--quick");
+    }
+    bench.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    with_emulators(name, bench)
+}
+
+/// Runs `command` (a benchmark printing its rows on stdout) with the
+/// emulators up, reset, and their addresses in its environment; returns
+/// what it printed. The emulators are stopped whatever happens.
+fn with_emulators(name: &str, mut command: Command) -> Result<String, String> {
     eprintln!("==> emulators up");
     let running = emulators::up()?;
     let result = (|| {
         for emulator in &running {
             emulators::reset(emulator)?;
         }
-        let mut bench = cargo();
-        bench.arg("bench").args(mode.cargo_args());
-        bench.args(["--bench", name, "--"]);
-        if mode.quick {
-            bench.arg("--quick");
-        }
-        bench.envs(
+        command.envs(
             emulators::env_vars(&running)
                 .iter()
                 .map(|(k, v)| (*k, v.as_str())),
         );
-        bench.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
         eprintln!("==> {name} benchmark");
-        let output = bench
+        let output = command
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .output()
             .map_err(|e| e.to_string())?;
@@ -719,41 +727,18 @@ fn python_rows(mode: &Mode) -> Result<Vec<Row>, String> {
     let python = crate::python::build(!mode.quick)?;
     let s = Sandbox::new(mode, "python")?;
     s.seed(mode, mode.large)?;
-    eprintln!("==> emulators up");
-    let running = emulators::up()?;
-    let result = (|| {
-        for emulator in &running {
-            emulators::reset(emulator)?;
-        }
-        eprintln!("==> python benchmark");
-        let output = s
-            .command(&python)
-            .arg(crate::project_root().join("crates/python/benches/bench.py"))
-            .arg("--keystack")
-            .arg(&s.binary)
-            .args([
-                "--secrets",
-                &mode.large.to_string(),
-                "--runs",
-                &mode.runs.to_string(),
-            ])
-            .envs(
-                emulators::env_vars(&running)
-                    .iter()
-                    .map(|(k, v)| (*k, v.as_str())),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !output.status.success() {
-            return Err(format!("the python benchmark failed ({})", output.status));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    })();
-    eprintln!("==> emulators down");
-    emulators::down()?;
-    let table = result?;
+    let mut bench = s.command(&python);
+    bench
+        .arg(crate::project_root().join("crates/python/benches/bench.py"))
+        .arg("--keystack")
+        .arg(&s.binary)
+        .args([
+            "--secrets",
+            &mode.large.to_string(),
+            "--runs",
+            &mode.runs.to_string(),
+        ]);
+    let table = with_emulators("python", bench)?;
     let rows: Vec<Row> = table_rows(&table)
         .into_iter()
         .filter_map(|cells| {
