@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use keystack_secrets_core::remote::zenml::{Layout, Scope};
 use keystack_secrets_core::testkit::{CountingProxy, Fixture, emulator_var, unique_id};
 
 /// A fresh local store in a temporary folder of its own.
@@ -162,6 +163,32 @@ fn aws_fixture_at(endpoint: String) -> Fixture {
         .expect("the AWS settings are valid");
     Fixture::new(Arc::new(manager))
 }
+
+/// A fresh ZenML namespace (`layout: zenml`, scope `namespace`) in moto.
+pub fn aws_zenml() -> Option<Fixture> {
+    let endpoint = emulator_var("KEYSTACK_TEST_AWS_ENDPOINT", "AWS emulator suite")?;
+    let manager = keystack_secrets_aws::AwsBuilder::new()
+        .with_region("us-east-1")
+        .with_endpoint_url(endpoint)
+        .with_layout(Layout::Zenml)
+        .with_scope(Scope::Namespace)
+        .with_namespace(unique_id())
+        .with_component_id(COMPONENT_ID)
+        .with_component_name("zenml_sm")
+        .with_credentials(keystack_secrets_aws::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "keystack-tests",
+        ))
+        .build()
+        .expect("the AWS settings are valid");
+    Some(Fixture::new(Arc::new(manager)))
+}
+
+/// The UUID the ZenML-layout fixtures give their ZenML component.
+pub const COMPONENT_ID: &str = "2b2ca6f5-3b5c-4b4e-9d7a-1c2d3e4f5a6b";
 
 /// A fresh project in drongo.
 pub fn gcp() -> Option<Fixture> {

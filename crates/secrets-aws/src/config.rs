@@ -8,6 +8,7 @@ use aws_sdk_secretsmanager::config::retry::RetryConfig;
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::config::{ProvideCredentials, SharedCredentialsProvider};
 use keystack_secrets_core::remote::DEFAULT_MAX_ATTEMPTS;
+use keystack_secrets_core::remote::zenml::{Layout, Scope, ZenmlLayout};
 use keystack_secrets_core::{Error, SecretName};
 
 use crate::{AwsSecretsManager, FLAVOR};
@@ -17,6 +18,7 @@ use crate::{AwsSecretsManager, FLAVOR};
 pub struct AwsBuilder {
     config: AwsConfig,
     credentials: Option<CredentialsOverride>,
+    component: String,
 }
 
 keystack_secrets_core::settings! {
@@ -35,8 +37,16 @@ keystack_secrets_core::settings! {
             env("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"), setter(with_endpoint_url);
         /// A profile of `~/.aws/config` to take credentials from.
         Profile profile: String, env("AWS_PROFILE"), setter(with_profile);
-        /// Keeps this manager's secrets apart from other managers in the same account.
+        /// Keeps this manager's secrets apart from other managers in the same
+        /// account (with `layout: zenml`, ZenML's namespace).
         Namespace namespace: String, setter(with_namespace);
+        /// How secrets are named and marked: `keystack`, or `zenml` for the
+        /// secrets ZenML's AWS secrets manager wrote (`zenml/<scope>/…`).
+        Layout layout: Layout = Layout::Keystack, setter(with_layout);
+        /// ZenML's scope, with `layout: zenml`: none, global, component, namespace.
+        Scope scope: Scope = Scope::Component, setter(with_scope);
+        /// The UUID of the ZenML secrets manager, with `layout: zenml` (scope component).
+        ComponentId component_id: String, setter(with_component_id);
         /// Days AWS keeps a deleted secret recoverable (7–30); unset deletes at once.
         RecoveryWindowDays recovery_window_days: u8, range(7, 30);
         /// Secrets per `ListSecrets` page.
@@ -75,7 +85,14 @@ impl AwsBuilder {
         Self {
             config: AwsConfig::from_lookup(&lookup),
             credentials: None,
+            component: String::new(),
         }
+    }
+
+    /// The component's name (ZenML's layout tags secrets with it).
+    pub fn with_component_name(mut self, name: &str) -> Self {
+        self.component = name.to_owned();
+        self
     }
 
     /// Uses these credentials instead of the standard chain.
@@ -91,15 +108,43 @@ impl AwsBuilder {
     pub fn build(self) -> Result<AwsSecretsManager, Error> {
         let config = self.config;
         config.check_required()?;
-        if let Some(ns) = &config.namespace {
-            SecretName::validate(ns).map_err(|e| {
-                Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
-            })?;
-        }
         config.check_bounds()?;
+        let zenml = match config.layout() {
+            Layout::Zenml => Some(ZenmlLayout::new(
+                FLAVOR,
+                config.scope(),
+                config.namespace.as_deref(),
+                config.component_id.as_deref(),
+                &self.component,
+                |segment| {
+                    if segment
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c))
+                    {
+                        Ok(())
+                    } else {
+                        Err("ZenML's AWS names allow only letters, digits and _+=.@-".to_owned())
+                    }
+                },
+            )?),
+            _ => {
+                keystack_secrets_core::remote::zenml::only_with_zenml_layout(
+                    FLAVOR,
+                    config.scope.is_some(),
+                    config.component_id.is_some(),
+                )?;
+                if let Some(ns) = &config.namespace {
+                    SecretName::validate(ns).map_err(|e| {
+                        Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
+                    })?;
+                }
+                None
+            }
+        };
         Ok(AwsSecretsManager::new(
             config,
             self.credentials.map(|c| c.0),
+            zenml,
         ))
     }
 }
@@ -110,7 +155,8 @@ keystack_secrets_core::backend_factory!(
     AwsFactory,
     FLAVOR,
     AwsConfig,
-    AwsBuilder
+    AwsBuilder,
+    component(with_component_name)
 );
 
 /// The SDK configuration: region, endpoint, profile, the standard credential

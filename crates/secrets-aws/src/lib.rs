@@ -6,6 +6,11 @@
 //! (`keystack:managed=true`) and record its namespace and schema. Listing and
 //! `delete_all_secrets` only ever see secrets carrying those tags in the
 //! manager's own namespace.
+//!
+//! With `layout: zenml`, secrets are named, tagged and held as ZenML's AWS
+//! secrets manager of versions 0.30–0.37 did (see
+//! [`keystack_secrets_core::remote::zenml`]): `zenml/<scope>/…/<name>`,
+//! its `zenml_*` tags, and a JSON `SecretString` with `zenml_schema_name`.
 
 mod config;
 mod error;
@@ -21,6 +26,7 @@ use futures::{StreamExt, TryStreamExt};
 use keystack_secrets_core::remote::Refusal;
 use keystack_secrets_core::remote::mark::MarkKeys;
 use keystack_secrets_core::remote::payload::{from_json, to_json};
+use keystack_secrets_core::remote::zenml::{self, Scope, ZenmlLayout};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretSchema, SecretValue, SecretsManager, get_each,
@@ -67,6 +73,8 @@ pub struct AwsSecretsManager {
     client: OnceCell<Client>,
     /// Set once IAM refused a batch read: later batches are single reads.
     batch_refused: AtomicBool,
+    /// ZenML's layout (`layout: zenml`) instead of Keystack's.
+    zenml: Option<ZenmlLayout>,
 }
 
 impl fmt::Debug for AwsSecretsManager {
@@ -88,7 +96,8 @@ impl fmt::Debug for AwsSecretsManager {
 struct Listed {
     aws_name: String,
     name: SecretName,
-    /// From the listing's tags; `None` if they name no known schema.
+    /// From the listing's tags; `None` if they name no known schema (or,
+    /// in ZenML's layout, where the payload names it).
     schema: Option<SecretSchema>,
 }
 
@@ -99,12 +108,14 @@ impl AwsSecretsManager {
     pub(crate) fn new(
         config: AwsConfig,
         credentials: Option<aws_sdk_secretsmanager::config::SharedCredentialsProvider>,
+        zenml: Option<ZenmlLayout>,
     ) -> Self {
         Self {
             config,
             credentials,
             client: OnceCell::new(),
             batch_refused: AtomicBool::new(false),
+            zenml,
         }
     }
 
@@ -122,8 +133,12 @@ impl AwsSecretsManager {
             .await
     }
 
-    /// `keystack/[namespace/]`
+    /// `keystack/[namespace/]`, or ZenML's scope path (`zenml/global/`, …;
+    /// empty for its scope `none`).
     pub fn prefix(&self) -> String {
+        if let Some(layout) = &self.zenml {
+            return layout.prefix('/');
+        }
         match &self.config.namespace {
             Some(ns) => format!("{NAME_PREFIX}{ns}/"),
             None => NAME_PREFIX.to_owned(),
@@ -148,24 +163,70 @@ impl AwsSecretsManager {
         })
     }
 
-    /// Whether `tags` say the secret is Keystack's, in this namespace.
-    fn is_ours(&self, tags: &[Tag]) -> bool {
-        MARKS.is_marked(self.namespace(), |key| tag(tags, key))
+    /// Whether `tags` say the secret is Keystack's, in this namespace; in
+    /// ZenML's layout, that it is in this scope (named `name`, if given).
+    /// ZenML's unscoped secrets have no tags at all.
+    fn is_ours(&self, name: Option<&SecretName>, tags: &[Tag]) -> bool {
+        match &self.zenml {
+            Some(layout) if layout.scope() == Scope::None => {
+                tag(tags, zenml::SCOPE_TAG).is_none() && tag(tags, MANAGED_TAG).is_none()
+            }
+            Some(layout) => layout.in_scope(name.map(SecretName::as_str), |key| tag(tags, key)),
+            None => MARKS.is_marked(self.namespace(), |key| tag(tags, key)),
+        }
+    }
+
+    /// The listing's filters: Keystack's mark and name prefix, or ZenML's
+    /// (`_list_secrets`: a tag-key and a tag-value filter per scope tag and
+    /// the scope's prefix; without a scope, secrets without `zenml_scope`).
+    fn filters(&self) -> Vec<Filter> {
+        let filter = |key: FilterNameStringType, value: &str| {
+            Filter::builder().key(key).values(value).build()
+        };
+        let Some(layout) = &self.zenml else {
+            return vec![
+                filter(FilterNameStringType::TagKey, MANAGED_TAG),
+                filter(FilterNameStringType::Name, &self.prefix()),
+            ];
+        };
+        if layout.scope() == Scope::None {
+            return vec![filter(
+                FilterNameStringType::TagKey,
+                &format!("!{}", zenml::SCOPE_TAG),
+            )];
+        }
+        let mut filters: Vec<Filter> = layout
+            .scope_tags(None)
+            .iter()
+            .flat_map(|(k, v)| {
+                [
+                    filter(FilterNameStringType::TagKey, k),
+                    filter(FilterNameStringType::TagValue, v),
+                ]
+            })
+            .collect();
+        filters.push(filter(FilterNameStringType::Name, &self.prefix()));
+        filters
+    }
+
+    /// The Keystack name of a listed AWS name, if it is in this namespace
+    /// or scope.
+    fn listed_name(&self, aws_name: &str) -> Option<SecretName> {
+        match &self.zenml {
+            Some(layout) => layout
+                .unscoped_name(aws_name, '/')
+                .and_then(zenml::keystack_name),
+            // A name under our prefix that is not a valid Keystack name
+            // (another namespace's `ns/x`, say) is not ours.
+            None => aws_name
+                .strip_prefix(&self.prefix())
+                .and_then(|n| SecretName::new(n).ok()),
+        }
     }
 
     /// Every managed secret of this namespace, following `NextToken`.
     async fn list_managed(&self) -> Result<Vec<Listed>> {
-        let prefix = self.prefix();
-        let filters = [
-            Filter::builder()
-                .key(FilterNameStringType::TagKey)
-                .values(MANAGED_TAG)
-                .build(),
-            Filter::builder()
-                .key(FilterNameStringType::Name)
-                .values(&prefix)
-                .build(),
-        ];
+        let filters = self.filters();
         let mut found = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -180,24 +241,25 @@ impl AwsSecretsManager {
                 .await
                 .map_err(|e| sdk_error(e, self, "list secrets", None))?;
             for entry in page.secret_list() {
-                if entry.deleted_date().is_some() || !self.is_ours(entry.tags()) {
+                if entry.deleted_date().is_some() || !self.is_ours(None, entry.tags()) {
                     continue;
                 }
                 let Some(aws_name) = entry.name() else {
                     continue;
                 };
-                // A name under our prefix that is not a valid Keystack name
-                // (another namespace's `ns/x`, say) is not ours.
-                let Some(name) = aws_name
-                    .strip_prefix(&prefix)
-                    .and_then(|n| SecretName::new(n).ok())
-                else {
+                let Some(name) = self.listed_name(aws_name) else {
                     continue;
                 };
+                if self.zenml.is_some() && !self.is_ours(Some(&name), entry.tags()) {
+                    continue;
+                }
                 found.push(Listed {
                     aws_name: aws_name.to_owned(),
+                    schema: match self.zenml {
+                        Some(_) => None,
+                        None => MARKS.schema(|key| tag(entry.tags(), key)),
+                    },
                     name,
-                    schema: MARKS.schema(|key| tag(entry.tags(), key)),
                 });
             }
             match page.next_token() {
@@ -207,8 +269,10 @@ impl AwsSecretsManager {
         }
     }
 
-    /// Describes a secret and checks that it is ours and not being deleted.
-    async fn describe_managed(&self, name: &SecretName) -> Result<SecretSchema> {
+    /// Describes a secret and checks that it is ours and not being deleted;
+    /// gives the schema its tags name (`None` in ZenML's layout: the
+    /// payload names it).
+    async fn describe_managed(&self, name: &SecretName) -> Result<Option<SecretSchema>> {
         let described = self
             .client()
             .await
@@ -224,17 +288,29 @@ impl AwsSecretsManager {
             }
             .into());
         }
-        if !self.is_ours(described.tags()) {
-            return Err(Refusal::Foreign {
-                object: format!("secret '{name}' ({})", self.aws_name(name)),
-                place: "AWS".to_owned(),
-                scope: " in this namespace",
-                hint: String::new(),
+        if !self.is_ours(Some(name), described.tags()) {
+            return Err(match &self.zenml {
+                Some(_) => Refusal::Foreign {
+                    object: format!("secret '{name}' ({})", self.aws_name(name)),
+                    place: "AWS".to_owned(),
+                    scope: "",
+                    hint: " (its tags do not put it in this ZenML scope)".to_owned(),
+                },
+                None => Refusal::Foreign {
+                    object: format!("secret '{name}' ({})", self.aws_name(name)),
+                    place: "AWS".to_owned(),
+                    scope: " in this namespace",
+                    hint: String::new(),
+                },
             }
             .into_error(FLAVOR));
         }
+        if self.zenml.is_some() {
+            return Ok(None);
+        }
         MARKS
             .schema(|key| tag(described.tags(), key))
+            .map(Some)
             .ok_or_else(|| {
                 Refusal::Unreadable {
                     name: name.clone(),
@@ -245,7 +321,7 @@ impl AwsSecretsManager {
             })
     }
 
-    async fn read_values(&self, name: &SecretName) -> Result<BTreeMap<SecretKey, SecretValue>> {
+    async fn read_text(&self, name: &SecretName) -> Result<Zeroizing<String>> {
         let output = self
             .client()
             .await
@@ -254,8 +330,9 @@ impl AwsSecretsManager {
             .send()
             .await
             .map_err(|e| sdk_error(e, self, "read", Some(name)))?;
-        let text = Zeroizing::new(output.secret_string().unwrap_or_default().to_owned());
-        decode_values(name, &self.aws_name(name), &text)
+        Ok(Zeroizing::new(
+            output.secret_string().unwrap_or_default().to_owned(),
+        ))
     }
 
     /// The values of up to [`BATCH_SIZE`] secrets in one
@@ -329,14 +406,14 @@ impl AwsSecretsManager {
             .map(|name| {
                 let found = listed
                     .get(name)
-                    .and_then(|l| Some((l, l.schema?, values.get(&l.aws_name)?)));
+                    .filter(|l| l.schema.is_some() || self.zenml.is_some())
+                    .and_then(|l| Some((l, l.schema, values.get(&l.aws_name)?)));
                 // A name in a batch request was counted with its batch.
                 let batched = listed.contains_key(name);
                 async move {
                     match found {
                         Some((listed, schema, text)) => {
-                            let values = decode_values(name, &listed.aws_name, text)?;
-                            self.secret(name, schema, values)
+                            self.decode(name, &listed.aws_name, text, schema)
                         }
                         None => {
                             let alone = self.get_secret(name).await;
@@ -353,6 +430,51 @@ impl AwsSecretsManager {
             .buffered(concurrency.max(1))
             .collect()
             .await)
+    }
+
+    /// A secret from its `SecretString`: Keystack's JSON of the key-values
+    /// with the schema its tags name, or ZenML's payload (which names it).
+    fn decode(
+        &self,
+        name: &SecretName,
+        aws_name: &str,
+        text: &str,
+        tag_schema: Option<SecretSchema>,
+    ) -> Result<Secret> {
+        let unreadable = |problem: String| {
+            Refusal::Unreadable {
+                name: name.clone(),
+                object: aws_name.to_owned(),
+                problem,
+            }
+            .into_error(FLAVOR)
+        };
+        let (schema, values) = match (&self.zenml, tag_schema) {
+            (Some(_), _) => zenml::from_payload(text.as_bytes())
+                .map_err(|e| unreadable(format!("its SecretString: {e}")))?,
+            (None, Some(schema)) => (
+                schema,
+                from_json(text.as_bytes())
+                    .map_err(|e| unreadable(format!("its SecretString: {e}")))?,
+            ),
+            (None, None) => {
+                return Err(unreadable(format!(
+                    "its {SCHEMA_TAG} tag names no known schema"
+                )));
+            }
+        };
+        self.secret(name, schema, values)
+    }
+
+    /// The `SecretString` of a secret: Keystack's JSON, or ZenML's payload.
+    fn payload(&self, secret: &Secret) -> Result<Zeroizing<String>> {
+        match &self.zenml {
+            Some(_) => {
+                zenml::check_secret(FLAVOR, secret)?;
+                Ok(zenml::to_payload(secret.schema(), secret.values()))
+            }
+            None => Ok(to_json(secret.values())),
+        }
     }
 
     /// A secret read from AWS, checked against its schema.
@@ -372,9 +494,12 @@ impl AwsSecretsManager {
         })
     }
 
-    fn tags(&self, schema: SecretSchema) -> Vec<Tag> {
-        MARKS
-            .marks(self.namespace(), schema)
+    fn tags(&self, name: &SecretName, schema: SecretSchema) -> Vec<Tag> {
+        let pairs = match &self.zenml {
+            Some(layout) => layout.secret_tags(name.as_str(), schema),
+            None => MARKS.marks(self.namespace(), schema),
+        };
+        pairs
             .into_iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect()
@@ -394,21 +519,6 @@ impl AwsSecretsManager {
     }
 }
 
-fn decode_values(
-    name: &SecretName,
-    aws_name: &str,
-    text: &str,
-) -> Result<BTreeMap<SecretKey, SecretValue>> {
-    from_json(text.as_bytes()).map_err(|e| {
-        Refusal::Unreadable {
-            name: name.clone(),
-            object: aws_name.to_owned(),
-            problem: format!("its SecretString: {e}"),
-        }
-        .into_error(FLAVOR)
-    })
-}
-
 #[async_trait]
 impl SecretsManager for AwsSecretsManager {
     fn info(&self) -> ManagerInfo {
@@ -416,23 +526,27 @@ impl SecretsManager for AwsSecretsManager {
             flavor: FLAVOR,
             is_local: false,
             location: format!(
-                "AWS Secrets Manager, region {}, names {}*",
+                "AWS Secrets Manager, region {}, names {}*{}",
                 self.config.region_name.as_deref().unwrap_or("(unset)"),
-                self.prefix()
+                self.prefix(),
+                match &self.zenml {
+                    Some(layout) => format!(" (ZenML's layout, scope {})", layout.scope().as_str()),
+                    None => String::new(),
+                }
             ),
             capabilities: Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
         }
     }
 
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
-        let text = to_json(secret.values());
+        let text = self.payload(secret)?;
         let created = self
             .client()
             .await
             .create_secret()
             .name(self.aws_name(secret.name()))
             .secret_string(text.as_str())
-            .set_tags(Some(self.tags(secret.schema())))
+            .set_tags(Some(self.tags(secret.name(), secret.schema())))
             .send()
             .await
             .map_err(|e| sdk_error(e, self, "create", Some(secret.name())));
@@ -451,9 +565,9 @@ impl SecretsManager for AwsSecretsManager {
     async fn get_secret(&self, name: &SecretName) -> Result<Secret> {
         // The values and the tags (schema, ownership) come from two calls;
         // they are made concurrently.
-        let (schema, values) =
-            futures::try_join!(self.describe_managed(name), self.read_values(name))?;
-        self.secret(name, schema, values)
+        let (schema, text) =
+            futures::try_join!(self.describe_managed(name), self.read_text(name))?;
+        self.decode(name, &self.aws_name(name), &text, schema)
     }
 
     /// One listing and one `BatchGetSecretValue` per 20 secrets (see
@@ -502,7 +616,7 @@ impl SecretsManager for AwsSecretsManager {
     async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
         let mut secret = self.get_secret(name).await?;
         secret.apply(patch)?;
-        let text = to_json(secret.values());
+        let text = self.payload(&secret)?;
         self.client()
             .await
             .put_secret_value()

@@ -65,12 +65,21 @@ pub trait BackendFactory: Debug + Send + Sync + 'static {
 /// ```text
 /// keystack_secrets_core::backend_factory!(
 ///     /// Builds AWS managers from components.
-///     AwsFactory, FLAVOR, AwsConfig, AwsBuilder
+///     AwsFactory, FLAVOR, AwsConfig, AwsBuilder, component(with_component_name)
 /// );
 /// ```
+///
+/// `component(METHOD)`, when given, also hands the builder the component's
+/// name (`METHOD(&str)`).
 #[macro_export]
 macro_rules! backend_factory {
     ($(#[$meta:meta])* $Factory:ident, $flavor:expr, $Config:ty, $Builder:ty) => {
+        $crate::backend_factory!($(#[$meta])* $Factory, $flavor, $Config, $Builder, |builder, _component| builder);
+    };
+    ($(#[$meta:meta])* $Factory:ident, $flavor:expr, $Config:ty, $Builder:ty, component($with:ident)) => {
+        $crate::backend_factory!($(#[$meta])* $Factory, $flavor, $Config, $Builder, |builder, component| builder.$with(component));
+    };
+    ($(#[$meta:meta])* $Factory:ident, $flavor:expr, $Config:ty, $Builder:ty, |$b:ident, $c:ident| $also:expr) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, Default)]
         pub struct $Factory;
@@ -88,9 +97,11 @@ macro_rules! backend_factory {
                 &self,
                 config: &$crate::BackendConfig<'_>,
             ) -> $crate::Result<::std::sync::Arc<dyn $crate::SecretsManager>> {
-                let builder = <$Builder>::from_lookup(config.env)
+                let $b = <$Builder>::from_lookup(config.env)
                     .with_settings(config.pairs(), config.base_dir)?;
-                Ok(::std::sync::Arc::new(builder.build()?))
+                let $c: &str = config.component;
+                let built = $also;
+                Ok(::std::sync::Arc::new(built.build()?))
             }
         }
     };

@@ -2,13 +2,15 @@
 //! marks, namespaced remote IDs, the JSON payload of a secret's values,
 //! retries with backoff and jitter, the refusals every remote backend makes
 //! (foreign, unreadable, too large), and the defaults of the settings every
-//! remote service has (attempts, timeout).
+//! remote service has (attempts, timeout), and ZenML's layout of secrets
+//! (`layout: zenml`).
 
 pub mod mark;
 pub mod naming;
 pub mod payload;
 mod refusal;
 pub mod retry;
+pub mod zenml;
 
 pub use refusal::{Refusal, payload_within};
 
