@@ -187,6 +187,22 @@ pub fn aws_zenml() -> Option<Fixture> {
     Some(Fixture::new(Arc::new(manager)))
 }
 
+/// A fresh ZenML namespace (`layout: zenml`, scope `namespace`) in drongo.
+pub fn gcp_zenml() -> Option<Fixture> {
+    let endpoint = emulator_var("KEYSTACK_TEST_GCP_ENDPOINT", "GCP emulator suite")?;
+    let manager = keystack_secrets_gcp::GcpBuilder::new()
+        .with_project_id(format!("p{}", unique_id()))
+        .with_endpoint(endpoint)
+        .with_layout(Layout::Zenml)
+        .with_scope(Scope::Namespace)
+        .with_namespace(format!("n{}", unique_id()))
+        .with_component_id(COMPONENT_ID)
+        .with_component_name("zenml_sm")
+        .build()
+        .expect("the GCP settings are valid");
+    Some(Fixture::new(Arc::new(manager)))
+}
+
 /// The UUID the ZenML-layout fixtures give their ZenML component.
 pub const COMPONENT_ID: &str = "2b2ca6f5-3b5c-4b4e-9d7a-1c2d3e4f5a6b";
 

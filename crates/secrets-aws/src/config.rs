@@ -116,16 +116,7 @@ impl AwsBuilder {
                 config.namespace.as_deref(),
                 config.component_id.as_deref(),
                 &self.component,
-                |segment| {
-                    if segment
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c))
-                    {
-                        Ok(())
-                    } else {
-                        Err("ZenML's AWS names allow only letters, digits and _+=.@-".to_owned())
-                    }
-                },
+                zenml_segment,
             )?),
             _ => {
                 keystack_secrets_core::remote::zenml::only_with_zenml_layout(
@@ -146,6 +137,19 @@ impl AwsBuilder {
             self.credentials.map(|c| c.0),
             zenml,
         ))
+    }
+}
+
+/// ZenML's rule for an AWS secret name or namespace
+/// (`validate_aws_secret_name_or_namespace`).
+fn zenml_segment(segment: &str) -> Result<(), String> {
+    if segment
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c))
+    {
+        Ok(())
+    } else {
+        Err("ZenML's AWS names allow only letters, digits and _+=.@-".to_owned())
     }
 }
 

@@ -469,10 +469,7 @@ impl AwsSecretsManager {
     /// The `SecretString` of a secret: Keystack's JSON, or ZenML's payload.
     fn payload(&self, secret: &Secret) -> Result<Zeroizing<String>> {
         match &self.zenml {
-            Some(_) => {
-                zenml::check_secret(FLAVOR, secret)?;
-                Ok(zenml::to_payload(secret.schema(), secret.values()))
-            }
+            Some(layout) => layout.payload(secret, "an AWS secret", MAX_SECRET_BYTES),
             None => Ok(to_json(secret.values())),
         }
     }
@@ -534,7 +531,10 @@ impl SecretsManager for AwsSecretsManager {
                     None => String::new(),
                 }
             ),
-            capabilities: Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
+            capabilities: Capabilities::new().with_max_secret_bytes(Some(match self.zenml {
+                Some(_) => zenml::max_values_bytes(MAX_SECRET_BYTES),
+                None => MAX_SECRET_BYTES,
+            })),
         }
     }
 

@@ -107,6 +107,9 @@ pub struct Capabilities {
     /// races another one of the same name may also succeed, and the last
     /// writer's secret is kept, whole.
     pub atomic_register: bool,
+    /// Only names without capital letters can be stored (ZenML's GCP
+    /// layout: a name is a label value); others are refused on register.
+    pub lowercase_names_only: bool,
 }
 
 impl Capabilities {
@@ -118,7 +121,14 @@ impl Capabilities {
             case_insensitive_names: false,
             max_secret_bytes: None,
             atomic_register: true,
+            lowercase_names_only: false,
         }
+    }
+
+    /// Sets [`Capabilities::lowercase_names_only`].
+    pub const fn with_lowercase_names_only(mut self, value: bool) -> Self {
+        self.lowercase_names_only = value;
+        self
     }
 
     /// Sets [`Capabilities::atomic_update`].

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use keystack_secrets_core::Error;
+use keystack_secrets_core::remote::zenml::{Layout, Scope, ZenmlLayout};
 use keystack_secrets_core::remote::{DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS};
 
 use crate::{FLAVOR, GcpSecretsManager};
@@ -11,6 +12,7 @@ use crate::{FLAVOR, GcpSecretsManager};
 #[derive(Debug, Clone, Default)]
 pub struct GcpBuilder {
     config: GcpConfig,
+    component: String,
 }
 
 keystack_secrets_core::settings! {
@@ -28,8 +30,16 @@ keystack_secrets_core::settings! {
         /// (`http://…`, which is called without credentials).
         Endpoint endpoint: String, setter(with_endpoint);
         /// Keeps this manager's secrets apart from other managers in the same
-        /// project: lowercase letters, digits, `_` and `-`, at most 63 (a label value).
+        /// project: lowercase letters, digits, `_` and `-`, at most 63 (a label
+        /// value). With `layout: zenml`, ZenML's namespace.
         Namespace namespace: String, setter(with_namespace);
+        /// How secrets are named and marked: `keystack`, or `zenml` for the
+        /// secrets ZenML's GCP secrets manager wrote (`zenml-<scope>-…`).
+        Layout layout: Layout = Layout::Keystack, setter(with_layout);
+        /// ZenML's scope, with `layout: zenml`: global, component, namespace.
+        Scope scope: Scope = Scope::Component, setter(with_scope);
+        /// The UUID of the ZenML secrets manager, with `layout: zenml` (scope component).
+        ComponentId component_id: String, setter(with_component_id);
         /// Versions of a secret that stay enabled after an update (only the
         /// newest by default); older ones are disabled.
         KeepVersions keep_versions: u32 = 1u32, min(1), setter(with_keep_versions);
@@ -88,7 +98,14 @@ impl GcpBuilder {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         Self {
             config: GcpConfig::from_lookup(&lookup),
+            component: String::new(),
         }
+    }
+
+    /// The component's name (ZenML's layout labels secrets with it).
+    pub fn with_component_name(mut self, name: &str) -> Self {
+        self.component = name.to_owned();
+        self
     }
 
     /// Sets the per-attempt timeout.
@@ -100,8 +117,37 @@ impl GcpBuilder {
     /// Checks the settings and makes the manager. The client (and the
     /// credential lookup) is set up on first use.
     pub fn build(self) -> Result<GcpSecretsManager, Error> {
+        let component = self.component.clone();
         let config = self.checked_config()?;
-        Ok(GcpSecretsManager::new(config))
+        let zenml = match config.layout() {
+            Layout::Zenml => {
+                if config.scope() == Scope::None {
+                    return Err(Error::invalid_config(
+                        FLAVOR,
+                        "Keystack does not read ZenML's unscoped GCP layout (scope none: one GCP \
+                         secret per key); use a scoped ZenML secrets manager's secrets, or copy \
+                         them over with ZenML first",
+                    ));
+                }
+                Some(ZenmlLayout::new(
+                    FLAVOR,
+                    config.scope(),
+                    config.namespace.as_deref(),
+                    config.component_id.as_deref(),
+                    &component,
+                    zenml_segment,
+                )?)
+            }
+            _ => {
+                keystack_secrets_core::remote::zenml::only_with_zenml_layout(
+                    FLAVOR,
+                    config.scope.is_some(),
+                    config.component_id.is_some(),
+                )?;
+                None
+            }
+        };
+        Ok(GcpSecretsManager::new(config, zenml))
     }
 
     pub(crate) fn checked_config(self) -> Result<GcpConfig, Error> {
@@ -164,5 +210,20 @@ keystack_secrets_core::backend_factory!(
     GcpFactory,
     FLAVOR,
     GcpConfig,
-    GcpBuilder
+    GcpBuilder,
+    component(with_component_name)
 );
+
+/// ZenML's rule for a GCP secret name or namespace
+/// (`validate_gcp_secret_name_or_namespace`: they are label values too).
+fn zenml_segment(segment: &str) -> Result<(), String> {
+    if !segment.is_empty()
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+    {
+        Ok(())
+    } else {
+        Err("ZenML's GCP names allow only lowercase letters, digits, '_' and '-'".to_owned())
+    }
+}

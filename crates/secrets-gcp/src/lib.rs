@@ -8,6 +8,12 @@
 //! key-values are the JSON payload of its versions. An update adds a version
 //! and disables (or destroys) the versions beyond the newest
 //! `keep_versions`; a read accesses `latest`.
+//!
+//! With `layout: zenml`, secrets are named, labelled and held as ZenML's
+//! GCP secrets manager of versions 0.30–0.37 did (see
+//! [`keystack_secrets_core::remote::zenml`]): IDs `zenml-<scope>-…-<name>`,
+//! its `zenml_*` labels (the name comes from `zenml_secret_name`), and a
+//! JSON payload with `zenml_schema_name`.
 
 mod config;
 mod error;
@@ -24,6 +30,7 @@ use google_cloud_secretmanager_v1::model;
 use keystack_secrets_core::remote::mark::MarkKeys;
 use keystack_secrets_core::remote::payload::from_json;
 use keystack_secrets_core::remote::retry::retry;
+use keystack_secrets_core::remote::zenml::{self, ZenmlLayout};
 use keystack_secrets_core::remote::{Refusal, payload_within};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretName, SecretPatch, SecretsManager,
@@ -54,6 +61,8 @@ const FAN_OUT: usize = 8;
 pub struct GcpSecretsManager {
     config: GcpConfig,
     client: OnceCell<SecretManagerService>,
+    /// ZenML's layout (`layout: zenml`) instead of Keystack's.
+    zenml: Option<ZenmlLayout>,
 }
 
 impl fmt::Debug for GcpSecretsManager {
@@ -67,10 +76,11 @@ impl fmt::Debug for GcpSecretsManager {
 }
 
 impl GcpSecretsManager {
-    fn new(config: GcpConfig) -> Self {
+    fn new(config: GcpConfig, zenml: Option<ZenmlLayout>) -> Self {
         Self {
             config,
             client: OnceCell::new(),
+            zenml,
         }
     }
 
@@ -80,6 +90,7 @@ impl GcpSecretsManager {
         Self {
             config,
             client: OnceCell::new_with(Some(client)),
+            zenml: None,
         }
     }
 
@@ -127,11 +138,24 @@ impl GcpSecretsManager {
     }
 
     fn resource(&self, name: &SecretName) -> String {
-        format!(
-            "{}/secrets/{}",
-            self.parent(),
-            naming::secret_id(self.config.namespace.as_deref(), name)
-        )
+        format!("{}/secrets/{}", self.parent(), self.secret_id(name))
+    }
+
+    /// The secret ID of `name`: Keystack's, or ZenML's scoped one.
+    fn secret_id(&self, name: &SecretName) -> String {
+        match &self.zenml {
+            Some(layout) => layout.scoped_name(name.as_str(), '-'),
+            None => naming::secret_id(self.config.namespace.as_deref(), name),
+        }
+    }
+
+    /// The payload of a secret: Keystack's JSON, or ZenML's.
+    fn payload(&self, secret: &Secret) -> Result<Zeroizing<String>> {
+        match &self.zenml {
+            Some(layout) => layout.payload(secret, HOLDER, MAX_SECRET_BYTES),
+            None => payload_within(secret.name(), secret.values(), HOLDER, MAX_SECRET_BYTES)
+                .map_err(|r| r.into_error(FLAVOR)),
+        }
     }
 
     /// One SDK call with retries; NOT_FOUND and ALREADY_EXISTS are kept apart
@@ -158,8 +182,15 @@ impl GcpSecretsManager {
         .await
     }
 
-    fn is_ours(&self, labels: &HashMap<String, String>) -> bool {
-        MARKS.is_marked_map(self.namespace(), Some(labels))
+    /// Whether the labels say the secret is Keystack's, in this namespace;
+    /// in ZenML's layout, that it is in this scope (named `name`, if given).
+    fn is_ours(&self, name: Option<&SecretName>, labels: &HashMap<String, String>) -> bool {
+        match &self.zenml {
+            Some(layout) => layout.in_scope(name.map(SecretName::as_str), |k| {
+                labels.get(k).map(String::as_str)
+            }),
+            None => MARKS.is_marked_map(self.namespace(), Some(labels)),
+        }
     }
 
     /// The secret's resource, checked to be Keystack's.
@@ -175,12 +206,16 @@ impl GcpSecretsManager {
             Ok(secret) => secret,
             Err(_) => return Err(Error::NotFound { name: name.clone() }),
         };
-        if !self.is_ours(&secret.labels) {
+        if !self.is_ours(Some(name), &secret.labels) {
+            let (scope, hint) = match self.zenml {
+                Some(_) => ("", " (its labels do not put it in this ZenML scope)"),
+                None => (" in this namespace", ""),
+            };
             return Err(Refusal::Foreign {
                 object: resource,
                 place: "Secret Manager".to_owned(),
-                scope: " in this namespace",
-                hint: String::new(),
+                scope,
+                hint: hint.to_owned(),
             }
             .into_error(FLAVOR));
         }
@@ -236,10 +271,16 @@ impl GcpSecretsManager {
             }
             .into_error(FLAVOR)
         };
-        let schema = MARKS
-            .schema_in_map(Some(&described.labels))
-            .ok_or_else(|| unreadable("its keystack-schema label is not a known schema"))?;
-        let values = from_json(&payload).map_err(|e| unreadable(&format!("its payload: {e}")))?;
+        let (schema, values) = match self.zenml {
+            Some(_) => zenml::from_payload(&payload)
+                .map_err(|e| unreadable(&format!("its payload: {e}")))?,
+            None => (
+                MARKS
+                    .schema_in_map(Some(&described.labels))
+                    .ok_or_else(|| unreadable("its keystack-schema label is not a known schema"))?,
+                from_json(&payload).map_err(|e| unreadable(&format!("its payload: {e}")))?,
+            ),
+        };
         Secret::new(name.clone(), schema, values)
             .map_err(|_| unreadable("its key-values do not fit its schema"))
     }
@@ -347,7 +388,16 @@ impl GcpSecretsManager {
     async fn list_resources(&self) -> Result<Vec<model::Secret>> {
         let client = self.client().await?;
         let parent = self.parent();
-        let filter = format!("labels.{}=true", MARKS.managed);
+        let filter = match &self.zenml {
+            // ZenML's `_get_secret_scope_filters`.
+            Some(layout) => layout
+                .scope_tags(None)
+                .iter()
+                .map(|(k, v)| format!("labels.{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+            None => format!("labels.{}=true", MARKS.managed),
+        };
         let page_size = self.config.page_size();
         let mut secrets = Vec::new();
         let mut token = String::new();
@@ -373,6 +423,23 @@ impl GcpSecretsManager {
         Ok(secrets)
     }
 
+    /// The Keystack name of a listed secret in this namespace or scope: from
+    /// its ID, or (ZenML's layout, as ZenML's `_list_secrets` did) its
+    /// `zenml_secret_name` label, checked against the ID.
+    fn listed_name(&self, secret: &model::Secret) -> Option<SecretName> {
+        let id = secret.name.rsplit('/').next()?;
+        match &self.zenml {
+            Some(_) => {
+                let name = zenml::keystack_name(secret.labels.get(zenml::NAME_TAG)?)?;
+                (self.secret_id(&name) == id).then_some(name)
+            }
+            None => {
+                let (ns, name) = naming::decode(id)?;
+                (ns.unwrap_or("") == self.namespace()).then_some(name)
+            }
+        }
+    }
+
     /// Keystack's secrets in this namespace: the labels say so (checked
     /// here too: the filter is the server's, and emulators may ignore it),
     /// and the ID decodes to this namespace.
@@ -381,12 +448,8 @@ impl GcpSecretsManager {
             .list_resources()
             .await?
             .into_iter()
-            .filter(|s| self.is_ours(&s.labels))
-            .filter_map(|s| {
-                let id = s.name.rsplit('/').next()?.to_owned();
-                let (ns, name) = naming::decode(&id)?;
-                (ns.unwrap_or("") == self.namespace()).then_some(name)
-            })
+            .filter(|s| self.is_ours(None, &s.labels))
+            .filter_map(|s| self.listed_name(&s))
             .collect();
         names.sort();
         names.dedup();
@@ -400,23 +463,42 @@ impl SecretsManager for GcpSecretsManager {
         ManagerInfo {
             flavor: FLAVOR,
             is_local: false,
-            location: format!(
-                "GCP Secret Manager at {}, project {}, namespace '{}'",
-                self.config.endpoint_shown(),
-                self.config.project(),
-                self.namespace()
-            ),
-            capabilities: Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
+            location: match &self.zenml {
+                Some(layout) => format!(
+                    "GCP Secret Manager at {}, project {}, ZenML's layout, IDs {}*",
+                    self.config.endpoint_shown(),
+                    self.config.project(),
+                    layout.prefix('-')
+                ),
+                None => format!(
+                    "GCP Secret Manager at {}, project {}, namespace '{}'",
+                    self.config.endpoint_shown(),
+                    self.config.project(),
+                    self.namespace()
+                ),
+            },
+            capabilities: match self.zenml {
+                Some(_) => Capabilities::new()
+                    .with_max_secret_bytes(Some(zenml::max_values_bytes(MAX_SECRET_BYTES)))
+                    .with_lowercase_names_only(true),
+                None => Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
+            },
         }
     }
 
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let name = secret.name();
-        let payload = payload_within(name, secret.values(), HOLDER, MAX_SECRET_BYTES)
-            .map_err(|r| r.into_error(FLAVOR))?;
-        let id = naming::secret_id(self.config.namespace.as_deref(), name);
+        let payload = self.payload(secret)?;
+        let id = self.secret_id(name);
         let parent = self.parent();
-        let labels = MARKS.map(self.namespace(), secret.schema());
+        let labels: HashMap<String, String> = match &self.zenml {
+            Some(layout) => layout
+                .secret_tags(name.as_str(), secret.schema())
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            None => MARKS.map(self.namespace(), secret.schema()),
+        };
         let client = self.client().await?;
         let created = self
             .call("create", &self.resource(name), || {
@@ -481,7 +563,7 @@ impl SecretsManager for GcpSecretsManager {
             .list_resources()
             .await?
             .into_iter()
-            .filter(|s| self.is_ours(&s.labels))
+            .filter(|s| self.is_ours(None, &s.labels))
             .map(|s| (s.name.clone(), s))
             .collect();
         let listed = &listed;
@@ -490,7 +572,10 @@ impl SecretsManager for GcpSecretsManager {
         let each: Vec<_> = names
             .iter()
             .map(|name| async move {
-                match listed.get(&self.resource(name)) {
+                match listed
+                    .get(&self.resource(name))
+                    .filter(|s| self.is_ours(Some(name), &s.labels))
+                {
                     Some(described) => self.compose(name, described, self.latest(name).await?),
                     None => self.read(name).await,
                 }
@@ -510,12 +595,7 @@ impl SecretsManager for GcpSecretsManager {
     async fn update_secret(&self, name: &SecretName, patch: &SecretPatch) -> Result<Secret> {
         let mut secret = self.read(name).await?;
         secret.apply(patch)?;
-        self.add_version(
-            name,
-            &payload_within(name, secret.values(), HOLDER, MAX_SECRET_BYTES)
-                .map_err(|r| r.into_error(FLAVOR))?,
-        )
-        .await?;
+        self.add_version(name, &self.payload(&secret)?).await?;
         self.prune(name).await?;
         Ok(secret)
     }

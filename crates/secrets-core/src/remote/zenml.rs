@@ -142,15 +142,22 @@ impl IntoSetting<Scope> for Scope {
 
 /// One manager's place in ZenML's layout: its scope and what the scope
 /// needs (namespace, component UUID), and its component's name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ZenmlLayout {
+    backend: &'static str,
     scope: Scope,
     /// The namespace (scope `namespace`) or component UUID (scope
     /// `component`) in the path; empty otherwise.
     qualifier: String,
     component_id: Option<String>,
     component_name: String,
+    /// The backend's rule for a name or namespace in ZenML's layout.
+    segment: SegmentRule,
 }
+
+/// A backend's rule for one name or namespace in ZenML's layout: `Err`
+/// says what it allows.
+pub type SegmentRule = fn(&str) -> Result<(), String>;
 
 impl ZenmlLayout {
     /// The layout of a manager of `backend` with these settings, or what
@@ -164,7 +171,7 @@ impl ZenmlLayout {
         namespace: Option<&str>,
         component_id: Option<&str>,
         component_name: &str,
-        segment: impl Fn(&str) -> Result<(), String>,
+        segment: SegmentRule,
     ) -> Result<Self, Error> {
         let invalid = |message: String| Error::invalid_config(backend, message);
         let component_id = component_id
@@ -204,11 +211,46 @@ impl ZenmlLayout {
             Scope::None | Scope::Global => String::new(),
         };
         Ok(Self {
+            backend,
             scope,
             qualifier,
             component_id,
             component_name: component_name.to_owned(),
+            segment,
         })
+    }
+
+    /// The payload of `secret` in this layout ([`to_payload`]), or why it
+    /// cannot be written: a name the backend's ZenML layout does not allow,
+    /// a key ZenML reads as something else ([`check_keys`]), or a payload
+    /// over `max` bytes (`holder`: what holds one secret there).
+    pub fn payload(
+        &self,
+        secret: &crate::Secret,
+        holder: &'static str,
+        max: usize,
+    ) -> Result<Zeroizing<String>, Error> {
+        let name = secret.name();
+        (self.segment)(name.as_str()).map_err(|allowed| {
+            Error::invalid_config(
+                self.backend,
+                format!("secret name '{name}' does not fit ZenML's layout: {allowed}"),
+            )
+        })?;
+        check_keys(secret.values().keys()).map_err(|m| {
+            Error::invalid_config(self.backend, format!("secret '{name}': {m}"))
+        })?;
+        let payload = to_payload(secret.schema(), secret.values());
+        if payload.len() > max {
+            return Err(super::Refusal::TooLarge {
+                name: name.clone(),
+                len: payload.len(),
+                holder,
+                max,
+            }
+            .into_error(self.backend));
+        }
+        Ok(payload)
     }
 
     /// The scope.
@@ -356,6 +398,18 @@ pub enum ZenmlPayloadError {
     BadKey(String),
 }
 
+/// The most bytes of key-values (as Keystack's JSON) a service holding at
+/// most `max` bytes per secret takes in ZenML's layout: the payload also
+/// holds `"zenml_schema_name": "<schema>"`.
+pub fn max_values_bytes(max: usize) -> usize {
+    let longest = SecretSchema::ALL_NAMES
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0);
+    max.saturating_sub(format!(",\"{SCHEMA_ENTRY}\":\"\"").len() + longest)
+}
+
 /// Keys ZenML gives a meaning of its own: the schema entry, and `name`
 /// (ZenML passes the secret's name under it when it makes a secret).
 pub const RESERVED_KEYS: [&str; 2] = [SCHEMA_ENTRY, "name"];
@@ -380,12 +434,6 @@ pub fn check_keys<'a>(keys: impl IntoIterator<Item = &'a SecretKey>) -> Result<(
             .collect::<Vec<_>>()
             .join(", ")
     ))
-}
-
-/// [`check_keys`] for a secret a backend of `backend` is about to write.
-pub fn check_secret(backend: &'static str, secret: &crate::Secret) -> Result<(), Error> {
-    check_keys(secret.values().keys())
-        .map_err(|m| Error::invalid_config(backend, format!("secret '{}': {m}", secret.name())))
 }
 
 /// The payload ZenML writes: the key-values and `zenml_schema_name`
