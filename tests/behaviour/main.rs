@@ -23,6 +23,8 @@ backend!(azure);
 // ZenML's layout (`layout: zenml`), scope `namespace`, a fresh namespace each.
 backend!(aws_zenml);
 backend!(gcp_zenml);
+backend!(azure_zenml);
+backend!(vault_zenml);
 
 /// Outage and recovery against a server of the test's own: a read while it
 /// is down fails with a retryable `Unavailable` naming the address, within

@@ -147,11 +147,17 @@ pub fn gcp_counted() -> Option<Counted> {
     Some((Fixture::new(Arc::new(manager)), Box::new(proxy)))
 }
 
+/// Attempts per call against moto: its threaded server now and then
+/// answers 500 to a listing while another thread writes (an emulator race,
+/// not an AWS behaviour), more often with two AWS suites at once.
+const MOTO_ATTEMPTS: u32 = 6;
+
 fn aws_fixture_at(endpoint: String) -> Fixture {
     let manager = keystack_secrets_aws::AwsBuilder::new()
         .with_region("us-east-1")
         .with_endpoint_url(endpoint)
         .with_namespace(unique_id())
+        .with_max_attempts(MOTO_ATTEMPTS)
         .with_credentials(keystack_secrets_aws::Credentials::new(
             "testing",
             "testing",
@@ -175,6 +181,7 @@ pub fn aws_zenml() -> Option<Fixture> {
         .with_namespace(unique_id())
         .with_component_id(COMPONENT_ID)
         .with_component_name("zenml_sm")
+        .with_max_attempts(MOTO_ATTEMPTS)
         .with_credentials(keystack_secrets_aws::Credentials::new(
             "testing",
             "testing",
@@ -200,6 +207,43 @@ pub fn gcp_zenml() -> Option<Fixture> {
         .with_component_name("zenml_sm")
         .build()
         .expect("the GCP settings are valid");
+    Some(Fixture::new(Arc::new(manager)))
+}
+
+/// A fresh ZenML namespace (`layout: zenml`, scope `namespace`) in the
+/// Key Vault test server.
+pub fn azure_zenml() -> Option<Fixture> {
+    let url = emulator_var("KEYSTACK_TEST_AZURE_VAULT_URL", "Azure Key Vault suite")?;
+    let ca = emulator_var("KEYSTACK_TEST_AZURE_CA", "Azure Key Vault suite")?;
+    let manager = keystack_secrets_azure::AzureBuilder::new()
+        .with_vault_url(url)
+        .with_ca_file(ca)
+        .with_verify_challenge_resource(false)
+        .with_layout(Layout::Zenml)
+        .with_scope(Scope::Namespace)
+        .with_namespace(unique_id())
+        .with_component_id(COMPONENT_ID)
+        .with_component_name("zenml_sm")
+        .build()
+        .expect("the Azure settings are valid");
+    Some(Fixture::new(Arc::new(manager)))
+}
+
+/// A fresh ZenML namespace (`layout: zenml`, scope `namespace`) in the
+/// OpenBao dev server.
+pub fn vault_zenml() -> Option<Fixture> {
+    let addr = emulator_var("KEYSTACK_TEST_VAULT_ADDR", "OpenBao suite")?;
+    let token = emulator_var("KEYSTACK_TEST_VAULT_TOKEN", "OpenBao suite")?;
+    let manager = keystack_secrets_vault::VaultBuilder::new()
+        .with_url(addr)
+        .with_token(token)
+        .with_layout(Layout::Zenml)
+        .with_scope(Scope::Namespace)
+        .with_namespace(unique_id())
+        .with_component_id(COMPONENT_ID)
+        .with_component_name("zenml_sm")
+        .build()
+        .expect("the Vault settings are valid");
     Some(Fixture::new(Arc::new(manager)))
 }
 

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use keystack_secrets_core::Error;
+use keystack_secrets_core::remote::zenml::{Layout, Scope, ZenmlLayout};
 use keystack_secrets_core::remote::{DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS};
 use keystack_secrets_core::settings::{SettingKind, SettingValue};
 use serde::Deserialize;
@@ -27,8 +28,16 @@ keystack_secrets_core::settings! {
         /// test server (`https://…`).
         VaultUrl vault_url: String, setter(with_vault_url);
         /// Keeps this manager's secrets apart from other managers in the same
-        /// vault: 1–24 lowercase letters, digits, `_` or `-`.
+        /// vault: 1–24 lowercase letters, digits, `_` or `-`. With
+        /// `layout: zenml`, ZenML's namespace.
         Namespace namespace: String, setter(with_namespace);
+        /// How secrets are named and marked: `keystack`, or `zenml` for the
+        /// secrets ZenML's Azure secrets manager wrote (`zenml-<scope>-…`).
+        Layout layout: Layout = Layout::Keystack, setter(with_layout);
+        /// ZenML's scope, with `layout: zenml`: global, component, namespace.
+        Scope scope: Scope = Scope::Component, setter(with_scope);
+        /// The UUID of the ZenML secrets manager, with `layout: zenml` (scope component).
+        ComponentId component_id: String, setter(with_component_id);
         /// Where the token comes from: `auto`, `client_secret`,
         /// `workload_identity`, `managed_identity` or `azure_cli`.
         Credential credential: CredentialKind = CredentialKind::Auto;
@@ -212,6 +221,8 @@ pub struct AzureBuilder {
     client_secret: Option<ClientSecret>,
     /// `AZURE_KEYVAULT_URL`: used when neither the name nor the URL is set.
     env_vault_url: Option<String>,
+    /// The component's name (ZenML's layout tags secrets with it).
+    component: String,
 }
 
 fn shown(text: &str) -> String {
@@ -263,6 +274,12 @@ impl AzureBuilder {
         self
     }
 
+    /// The component's name (ZenML's layout tags secrets with it).
+    pub fn with_component_name(mut self, name: &str) -> Self {
+        self.component = name.to_owned();
+        self
+    }
+
     /// Sets where the token comes from.
     pub fn with_credential(mut self, kind: CredentialKind) -> Self {
         self.config.credential = Some(kind);
@@ -285,10 +302,29 @@ impl AzureBuilder {
     /// credential) is set up on first use.
     pub fn build(self) -> Result<AzureSecretsManager, Error> {
         let client_secret = self.client_secret.clone();
-        Ok(AzureSecretsManager::new(
-            self.checked_config()?,
-            client_secret,
-        ))
+        let component = self.component.clone();
+        let config = self.checked_config()?;
+        let zenml = match config.layout() {
+            Layout::Zenml => {
+                if config.scope() == Scope::None {
+                    return Err(Error::invalid_config(
+                        FLAVOR,
+                        "Keystack does not read ZenML's unscoped Azure layout (scope none: one \
+                         Key Vault secret per key); use a scoped ZenML secrets manager's secrets",
+                    ));
+                }
+                Some(ZenmlLayout::new(
+                    FLAVOR,
+                    config.scope(),
+                    config.namespace.as_deref(),
+                    config.component_id.as_deref(),
+                    &component,
+                    zenml_segment,
+                )?)
+            }
+            _ => None,
+        };
+        Ok(AzureSecretsManager::new(config, client_secret, zenml))
     }
 
     pub(crate) fn checked_config(self) -> Result<AzureConfig, Error> {
@@ -351,7 +387,14 @@ impl AzureBuilder {
                 }
             }
         }
-        if let Some(ns) = &config.namespace {
+        if config.layout() != Layout::Zenml {
+            keystack_secrets_core::remote::zenml::only_with_zenml_layout(
+                FLAVOR,
+                config.scope.is_some(),
+                config.component_id.is_some(),
+            )?;
+        }
+        if let Some(ns) = config.namespace.as_ref().filter(|_| config.layout() != Layout::Zenml) {
             let ok = !ns.is_empty()
                 && ns.len() <= 24
                 && ns.chars().all(|c| {
@@ -390,5 +433,16 @@ keystack_secrets_core::backend_factory!(
     AzureFactory,
     FLAVOR,
     AzureConfig,
-    AzureBuilder
+    AzureBuilder,
+    component(with_component_name)
 );
+
+/// ZenML's rule for a Key Vault secret name or namespace
+/// (`validate_azure_secret_name_or_namespace`).
+fn zenml_segment(segment: &str) -> Result<(), String> {
+    if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok(())
+    } else {
+        Err("ZenML's Azure names allow only letters, digits and '-'".to_owned())
+    }
+}

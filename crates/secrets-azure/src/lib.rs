@@ -10,6 +10,12 @@
 //! update writes a new version. A delete purges when the vault allows it
 //! (`purge_on_delete`), and a register over a deleted but recoverable
 //! Keystack secret recovers or purges it first (`on_deleted_secret`).
+//!
+//! With `layout: zenml`, secrets are named, tagged and held as ZenML's
+//! Azure secrets manager of versions 0.30–0.37 did (see
+//! [`keystack_secrets_core::remote::zenml`]): `zenml-<scope>-…-<name>`,
+//! its `zenml_*` tags (the name comes from `zenml_secret_name`), a JSON
+//! value with `zenml_schema_name` and no content type.
 
 mod config;
 mod credential;
@@ -31,9 +37,10 @@ use futures::{StreamExt, TryStreamExt};
 use keystack_secrets_core::remote::mark::MarkKeys;
 use keystack_secrets_core::remote::payload::from_json;
 use keystack_secrets_core::remote::retry::retry;
+use keystack_secrets_core::remote::zenml::{self, ZenmlLayout};
 use keystack_secrets_core::remote::{Refusal, payload_within};
 use keystack_secrets_core::{
-    Capabilities, Error, ManagerInfo, Result, Secret, SecretName, SecretPatch, SecretSchema,
+    Capabilities, Error, ManagerInfo, NameChars, Result, Secret, SecretName, SecretPatch, SecretSchema,
     SecretsManager,
 };
 use tokio::sync::OnceCell;
@@ -71,6 +78,8 @@ pub struct AzureSecretsManager {
     client_secret: Option<config::ClientSecret>,
     vault: String,
     client: OnceCell<SecretClient>,
+    /// ZenML's layout (`layout: zenml`) instead of Keystack's.
+    zenml: Option<ZenmlLayout>,
 }
 
 impl fmt::Debug for AzureSecretsManager {
@@ -83,12 +92,17 @@ impl fmt::Debug for AzureSecretsManager {
 }
 
 impl AzureSecretsManager {
-    fn new(config: AzureConfig, client_secret: Option<config::ClientSecret>) -> Self {
+    fn new(
+        config: AzureConfig,
+        client_secret: Option<config::ClientSecret>,
+        zenml: Option<ZenmlLayout>,
+    ) -> Self {
         Self {
             vault: config.vault_url(),
             config,
             client_secret,
             client: OnceCell::new(),
+            zenml,
         }
     }
 
@@ -137,9 +151,13 @@ impl AzureSecretsManager {
 
     /// The Key Vault name of `name`, refused if Key Vault would refuse it.
     fn id(&self, name: &SecretName) -> Result<String> {
-        let id = naming::secret_name(self.config.namespace.as_deref(), name);
+        let id = match &self.zenml {
+            Some(layout) => layout.scoped_name(name.as_str(), '-'),
+            None => naming::secret_name(self.config.namespace.as_deref(), name),
+        };
         if id.len() > naming::MAX_LEN {
             let namespace_hint = match &self.config.namespace {
+                Some(_) if self.zenml.is_some() => String::new(),
                 Some(ns) => format!(
                     " (the namespace '{ns}' takes {} of them)",
                     naming::escape(ns).len() + 4
@@ -181,18 +199,38 @@ impl AzureSecretsManager {
         .await
     }
 
-    fn is_ours(&self, tags: Option<&HashMap<String, String>>) -> bool {
-        MARKS.is_marked_map(self.namespace(), tags)
+    /// Whether the tags say the secret is Keystack's, in this namespace; in
+    /// ZenML's layout, that it is in this scope (named `name`, if given).
+    fn is_ours(&self, name: Option<&SecretName>, tags: Option<&HashMap<String, String>>) -> bool {
+        match &self.zenml {
+            Some(layout) => layout.in_scope(name.map(SecretName::as_str), |k| {
+                tags?.get(k).map(String::as_str)
+            }),
+            None => MARKS.is_marked_map(self.namespace(), tags),
+        }
     }
 
     fn foreign(&self, id: &str) -> Error {
+        let (scope, hint) = match self.zenml {
+            Some(_) => ("", " (its tags do not put it in this ZenML scope)"),
+            None => (" in this namespace", ""),
+        };
         Refusal::Foreign {
             object: id.to_owned(),
             place: self.vault.clone(),
-            scope: " in this namespace",
-            hint: String::new(),
+            scope,
+            hint: hint.to_owned(),
         }
         .into_error(FLAVOR)
+    }
+
+    /// The value of a secret: Keystack's JSON, or ZenML's payload.
+    fn payload(&self, secret: &Secret) -> Result<Zeroizing<String>> {
+        match &self.zenml {
+            Some(layout) => layout.payload(secret, HOLDER, MAX_SECRET_BYTES),
+            None => payload_within(secret.name(), secret.values(), HOLDER, MAX_SECRET_BYTES)
+                .map_err(|r| r.into_error(FLAVOR)),
+        }
     }
 
     async fn read(&self, name: &SecretName) -> Result<Secret> {
@@ -220,7 +258,7 @@ impl AzureSecretsManager {
             }
             Err(other) => return Err(other.into_error(format!("read {id}"))),
         };
-        if !self.is_ours(stored.tags.as_ref()) {
+        if !self.is_ours(Some(name), stored.tags.as_ref()) {
             return Err(self.foreign(&id));
         }
         let unreadable = |problem: &str| -> Error {
@@ -231,12 +269,17 @@ impl AzureSecretsManager {
             }
             .into_error(FLAVOR)
         };
-        let schema = MARKS
-            .schema_in_map(stored.tags.as_ref())
-            .ok_or_else(|| unreadable("its keystack-schema tag is not a known schema"))?;
         let value = Zeroizing::new(stored.value.unwrap_or_default());
-        let values =
-            from_json(value.as_bytes()).map_err(|e| unreadable(&format!("its value: {e}")))?;
+        let (schema, values) = match self.zenml {
+            Some(_) => zenml::from_payload(value.as_bytes())
+                .map_err(|e| unreadable(&format!("its value: {e}")))?,
+            None => (
+                MARKS
+                    .schema_in_map(stored.tags.as_ref())
+                    .ok_or_else(|| unreadable("its keystack-schema tag is not a known schema"))?,
+                from_json(value.as_bytes()).map_err(|e| unreadable(&format!("its value: {e}")))?,
+            ),
+        };
         Secret::new(name.clone(), schema, values)
             .map_err(|_| unreadable("its key-values do not fit its schema"))
     }
@@ -252,7 +295,21 @@ impl AzureSecretsManager {
         schema: SecretSchema,
     ) -> Result<()> {
         let client = self.client().await?;
-        let tags = MARKS.map(self.namespace(), schema);
+        let (tags, content_type): (HashMap<String, String>, _) = match &self.zenml {
+            // ZenML wrote no content type.
+            Some(layout) => (
+                layout
+                    .secret_tags(name.as_str(), schema)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+                None,
+            ),
+            None => (
+                MARKS.map(self.namespace(), schema),
+                Some(CONTENT_TYPE.to_owned()),
+            ),
+        };
         let started = tokio::time::Instant::now();
         let mut round = 0;
         loop {
@@ -261,7 +318,7 @@ impl AzureSecretsManager {
                 .call("write", id, || async {
                     let parameters = SetSecretParameters {
                         value: Some(payload.to_owned()),
-                        content_type: Some(CONTENT_TYPE.to_owned()),
+                        content_type: content_type.clone(),
                         tags: Some(tags.clone()),
                         ..SetSecretParameters::default()
                     };
@@ -306,11 +363,24 @@ impl AzureSecretsManager {
             .list_properties()
             .await?
             .into_iter()
-            .filter(|p| self.is_ours(p.tags.as_ref()))
+            .filter(|p| self.is_ours(None, p.tags.as_ref()))
             .filter_map(|p| {
                 let id = p.id?.trim_end_matches('/').rsplit('/').next()?.to_owned();
-                let (ns, name) = naming::decode(&id)?;
-                (ns.as_deref().unwrap_or("") == self.namespace()).then_some((name, id))
+                match &self.zenml {
+                    // ZenML's `get_all_secret_keys`: the name is the tag's.
+                    Some(layout) => {
+                        let tags = p.tags.as_ref()?;
+                        let name = zenml::keystack_name(tags.get(zenml::NAME_TAG)?)?;
+                        layout
+                            .scoped_name(name.as_str(), '-')
+                            .eq_ignore_ascii_case(&id)
+                            .then_some((name, id))
+                    }
+                    None => {
+                        let (ns, name) = naming::decode(&id)?;
+                        (ns.as_deref().unwrap_or("") == self.namespace()).then_some((name, id))
+                    }
+                }
             })
             .collect();
         names.sort();
@@ -355,22 +425,35 @@ impl SecretsManager for AzureSecretsManager {
         ManagerInfo {
             flavor: FLAVOR,
             is_local: false,
-            location: format!(
-                "Azure Key Vault {}, namespace '{}'",
-                self.vault,
-                self.namespace()
-            ),
-            capabilities: Capabilities::new()
-                .with_max_secret_bytes(Some(MAX_SECRET_BYTES))
-                .with_atomic_register(false),
+            location: match &self.zenml {
+                Some(layout) => format!(
+                    "Azure Key Vault {}, ZenML's layout, names {}*",
+                    self.vault,
+                    layout.prefix('-')
+                ),
+                None => format!(
+                    "Azure Key Vault {}, namespace '{}'",
+                    self.vault,
+                    self.namespace()
+                ),
+            },
+            capabilities: match self.zenml {
+                // Key Vault compares names without regard to case, and
+                // ZenML's layout does not escape them as Keystack's does.
+                Some(_) => Capabilities::new()
+                    .with_max_secret_bytes(Some(zenml::max_values_bytes(MAX_SECRET_BYTES)))
+                    .with_case_insensitive_names(true)
+                    .with_names(NameChars::NoUnderscore),
+                None => Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
+            }
+            .with_atomic_register(false),
         }
     }
 
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let name = secret.name();
         let id = self.id(name)?;
-        let payload = payload_within(name, secret.values(), HOLDER, MAX_SECRET_BYTES)
-            .map_err(|r| r.into_error(FLAVOR))?;
+        let payload = self.payload(secret)?;
         // Key Vault has no create-only write: a PUT over a live secret adds
         // a version. Look first; a live secret of the name (Keystack's or
         // not) is never overwritten.
@@ -411,8 +494,7 @@ impl SecretsManager for AzureSecretsManager {
         self.write(
             name,
             &id,
-            &payload_within(name, secret.values(), HOLDER, MAX_SECRET_BYTES)
-                .map_err(|r| r.into_error(FLAVOR))?,
+            &self.payload(&secret)?,
             secret.schema(),
         )
         .await?;

@@ -41,7 +41,7 @@ impl AzureSecretsManager {
             })
             .await?;
         match deleted {
-            Ok(deleted) if self.is_ours(deleted.tags.as_ref()) => {}
+            Ok(deleted) if self.is_ours(None, deleted.tags.as_ref()) => {}
             // Gone in the meantime (purged by someone else): write again.
             Err(Failure::NotFound) => return Ok(()),
             Ok(_) => {

@@ -107,9 +107,33 @@ pub struct Capabilities {
     /// races another one of the same name may also succeed, and the last
     /// writer's secret is kept, whole.
     pub atomic_register: bool,
-    /// Only names without capital letters can be stored (ZenML's GCP
-    /// layout: a name is a label value); others are refused on register.
-    pub lowercase_names_only: bool,
+    /// The names that can be stored; others are refused on register.
+    pub names: NameChars,
+}
+
+/// Which of Keystack's names a backend can store (ZenML's layouts keep
+/// the name as the service spells it, without Keystack's escapes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum NameChars {
+    /// Every Keystack name.
+    #[default]
+    All,
+    /// No capital letters (ZenML's GCP layout: a name is a label value).
+    NoCapitals,
+    /// No `_` (ZenML's Azure layout: Key Vault's alphabet).
+    NoUnderscore,
+}
+
+impl NameChars {
+    /// Whether a name of these characters can be stored.
+    pub fn allows(self, name: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::NoCapitals => !name.chars().any(|c| c.is_ascii_uppercase()),
+            Self::NoUnderscore => !name.contains('_'),
+        }
+    }
 }
 
 impl Capabilities {
@@ -121,13 +145,13 @@ impl Capabilities {
             case_insensitive_names: false,
             max_secret_bytes: None,
             atomic_register: true,
-            lowercase_names_only: false,
+            names: NameChars::All,
         }
     }
 
-    /// Sets [`Capabilities::lowercase_names_only`].
-    pub const fn with_lowercase_names_only(mut self, value: bool) -> Self {
-        self.lowercase_names_only = value;
+    /// Sets [`Capabilities::names`].
+    pub const fn with_names(mut self, value: NameChars) -> Self {
+        self.names = value;
         self
     }
 

@@ -33,7 +33,7 @@ use keystack_secrets_core::remote::retry::retry;
 use keystack_secrets_core::remote::zenml::{self, ZenmlLayout};
 use keystack_secrets_core::remote::{Refusal, payload_within};
 use keystack_secrets_core::{
-    Capabilities, Error, ManagerInfo, Result, Secret, SecretName, SecretPatch, SecretsManager,
+    Capabilities, Error, ManagerInfo, NameChars, Result, Secret, SecretName, SecretPatch, SecretsManager,
     get_each,
 };
 use tokio::sync::OnceCell;
@@ -480,7 +480,7 @@ impl SecretsManager for GcpSecretsManager {
             capabilities: match self.zenml {
                 Some(_) => Capabilities::new()
                     .with_max_secret_bytes(Some(zenml::max_values_bytes(MAX_SECRET_BYTES)))
-                    .with_lowercase_names_only(true),
+                    .with_names(NameChars::NoCapitals),
                 None => Capabilities::new().with_max_secret_bytes(Some(MAX_SECRET_BYTES)),
             },
         }

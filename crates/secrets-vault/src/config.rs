@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use keystack_secrets_core::remote::zenml::{Layout, Scope, ZenmlLayout};
 use keystack_secrets_core::remote::{DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS};
 use keystack_secrets_core::{Error, SecretName};
 use serde::Deserialize;
@@ -56,8 +57,16 @@ keystack_secrets_core::settings! {
         /// The folder Keystack keeps its entries in.
         PathPrefix path_prefix: String = "keystack", setter(with_path_prefix);
         /// Keeps this manager's secrets apart from other managers in the same
-        /// mount: entries live under `<path_prefix>/<namespace>/`.
+        /// mount: entries live under `<path_prefix>/<namespace>/`. With
+        /// `layout: zenml`, ZenML's namespace.
         Namespace namespace: String, setter(with_namespace);
+        /// How entries are named and held: `keystack`, or `zenml` for the
+        /// secrets ZenML's Vault secrets manager wrote (`zenml/<scope>/…`).
+        Layout layout: Layout = Layout::Keystack, setter(with_layout);
+        /// ZenML's scope, with `layout: zenml`: none, global, component, namespace.
+        Scope scope: Scope = Scope::Component, setter(with_scope);
+        /// The UUID of the ZenML secrets manager, with `layout: zenml` (scope component).
+        ComponentId component_id: String, setter(with_component_id);
         /// A Vault Enterprise / OpenBao namespace (the `X-Vault-Namespace` header).
         VaultNamespace vault_namespace: String, env("VAULT_NAMESPACE", "BAO_NAMESPACE");
         /// `token` or `approle`.
@@ -154,6 +163,8 @@ pub struct VaultBuilder {
     token: Option<Credential>,
     secret_id: Option<Credential>,
     home: Option<PathBuf>,
+    /// The component's name.
+    component: String,
 }
 
 impl VaultBuilder {
@@ -181,7 +192,15 @@ impl VaultBuilder {
             token: var("TOKEN").map(|t| Credential(Zeroizing::new(t))),
             secret_id: var("SECRET_ID").map(|t| Credential(Zeroizing::new(t))),
             home: lookup("HOME").filter(|h| !h.is_empty()).map(PathBuf::from),
+            component: String::new(),
         }
+    }
+
+    /// The component's name (kept for ZenML's layout, which Vault stores
+    /// no metadata of).
+    pub fn with_component_name(mut self, name: &str) -> Self {
+        self.component = name.to_owned();
+        self
     }
 
     /// Logs in with this token.
@@ -232,11 +251,29 @@ impl VaultBuilder {
                 check_path(what, path)?;
             }
         }
-        if let Some(ns) = &config.namespace {
-            SecretName::validate(ns).map_err(|e| {
-                Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
-            })?;
-        }
+        let zenml = match config.layout() {
+            Layout::Zenml => Some(ZenmlLayout::new(
+                FLAVOR,
+                config.scope(),
+                config.namespace.as_deref(),
+                config.component_id.as_deref(),
+                &self.component,
+                zenml_segment,
+            )?),
+            _ => {
+                keystack_secrets_core::remote::zenml::only_with_zenml_layout(
+                    FLAVOR,
+                    config.scope.is_some(),
+                    config.component_id.is_some(),
+                )?;
+                if let Some(ns) = &config.namespace {
+                    SecretName::validate(ns).map_err(|e| {
+                        Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
+                    })?;
+                }
+                None
+            }
+        };
         if let Some(ns) = &config.vault_namespace {
             check_path("vault_namespace", ns.trim_end_matches('/'))?;
         }
@@ -297,7 +334,7 @@ impl VaultBuilder {
             auth_method: Some(method),
             ..config
         };
-        Ok(VaultSecretsManager::new(config, login))
+        Ok(VaultSecretsManager::new(config, login, zenml))
     }
 }
 
@@ -308,8 +345,24 @@ keystack_secrets_core::backend_factory!(
     VaultFactory,
     FLAVOR,
     VaultConfig,
-    VaultBuilder
+    VaultBuilder,
+    component(with_component_name)
 );
+
+/// ZenML's rule for a Vault secret name or namespace (one path segment).
+fn zenml_segment(segment: &str) -> Result<(), String> {
+    if !segment.is_empty()
+        && segment != "."
+        && segment != ".."
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        Ok(())
+    } else {
+        Err("ZenML's Vault paths allow only letters, digits, '_', '-' and '.' in a segment".to_owned())
+    }
+}
 
 /// A mount or folder path: `/`-separated segments of letters, digits, `_`,
 /// `-`, `.`, none empty, `.` or `..`.

@@ -11,6 +11,13 @@
 //! Updates are check-and-set: read the entry and its version, apply the
 //! patch, write with `cas` = that version, and start again if another writer
 //! got there first; so concurrent updates of one secret are all kept.
+//!
+//! With `layout: zenml`, entries are where and as ZenML's Vault secrets
+//! manager of versions 0.30–0.37 kept them (see
+//! [`keystack_secrets_core::remote::zenml`]): `<mount>/zenml/<scope>/…/<name>`
+//! (or `<mount>/<name>` without a scope), the data the key-values with
+//! `zenml_schema_name`, and no custom metadata (ZenML wrote none: an entry
+//! is ZenML's when its data names a schema).
 
 mod config;
 mod error;
@@ -24,6 +31,7 @@ use futures::{StreamExt, TryStreamExt};
 use keystack_secrets_core::remote::Refusal;
 use keystack_secrets_core::remote::mark::MarkKeys;
 use keystack_secrets_core::remote::retry::retry;
+use keystack_secrets_core::remote::zenml::{self, ZenmlLayout};
 use keystack_secrets_core::{
     Capabilities, Error, ManagerInfo, Result, Secret, SecretKey, SecretName, SecretPatch,
     SecretSchema, SecretValue, SecretsManager,
@@ -54,6 +62,8 @@ pub struct VaultSecretsManager {
     config: VaultConfig,
     login: Login,
     client: OnceCell<VaultClient>,
+    /// ZenML's layout (`layout: zenml`) instead of Keystack's.
+    zenml: Option<ZenmlLayout>,
 }
 
 impl fmt::Debug for VaultSecretsManager {
@@ -61,18 +71,28 @@ impl fmt::Debug for VaultSecretsManager {
         f.debug_struct("VaultSecretsManager")
             .field("url", &self.config.url())
             .field("mount", &self.config.mount())
-            .field("folder", &self.config.folder())
+            .field("folder", &self.folder())
             .field("login", &self.login)
             .finish_non_exhaustive()
     }
 }
 
 impl VaultSecretsManager {
-    fn new(config: VaultConfig, login: Login) -> Self {
+    fn new(config: VaultConfig, login: Login, zenml: Option<ZenmlLayout>) -> Self {
         Self {
             config,
             login,
             client: OnceCell::new(),
+            zenml,
+        }
+    }
+
+    /// The folder of this manager's entries in the mount, without a
+    /// trailing `/`: Keystack's, or ZenML's scope path (empty without a scope).
+    fn folder(&self) -> String {
+        match &self.zenml {
+            Some(layout) => layout.scope_path().join("/"),
+            None => self.config.folder(),
         }
     }
 
@@ -129,7 +149,10 @@ impl VaultSecretsManager {
 
     /// The entry's path inside the mount.
     fn path(&self, name: &SecretName) -> String {
-        format!("{}/{name}", self.config.folder())
+        match self.folder().as_str() {
+            "" => name.to_string(),
+            folder => format!("{folder}/{name}"),
+        }
     }
 
     /// The path as users see it, mount included, for messages.
@@ -192,8 +215,14 @@ impl VaultSecretsManager {
         .await
     }
 
-    fn is_ours(&self, custom: Option<&HashMap<String, String>>) -> bool {
-        MARKS.is_marked_map(self.namespace(), custom)
+    /// Whether an entry is this manager's: Keystack's mark for this
+    /// namespace in its custom metadata, or (ZenML's layout) its data
+    /// naming a schema.
+    fn is_ours(&self, custom: Option<&HashMap<String, String>>, data: &serde_json::Value) -> bool {
+        match self.zenml {
+            Some(_) => data.get(zenml::SCHEMA_ENTRY).is_some(),
+            None => MARKS.is_marked_map(self.namespace(), custom),
+        }
     }
 
     /// Reads the latest version of an entry with its metadata; `None` if
@@ -226,7 +255,7 @@ impl VaultSecretsManager {
         let mut response = self.read(&path).await?;
         if response
             .as_ref()
-            .is_some_and(|r| !self.is_ours(r.metadata.custom_metadata.as_ref()))
+            .is_some_and(|r| !self.is_ours(r.metadata.custom_metadata.as_ref(), &r.data))
         {
             tokio::time::sleep(Duration::from_millis(200)).await;
             response = self.read(&path).await?;
@@ -235,7 +264,7 @@ impl VaultSecretsManager {
             return Err(Error::NotFound { name: name.clone() });
         };
         let custom = response.metadata.custom_metadata.as_ref();
-        if !self.is_ours(custom) {
+        if !self.is_ours(custom, &response.data) {
             return Err(self.foreign(&path));
         }
         let unreadable = |problem: &str| -> Error {
@@ -246,10 +275,20 @@ impl VaultSecretsManager {
             }
             .into_error(FLAVOR)
         };
-        let schema = MARKS
-            .schema_in_map(custom)
-            .ok_or_else(|| unreadable("its keystack-schema metadata is not a known schema"))?;
-        let values = decode_values(response.data, &unreadable)?;
+        let (schema, values) = match self.zenml {
+            Some(_) => {
+                let data = Zeroizing::new(
+                    serde_json::to_vec(&response.data).expect("JSON from the server serializes"),
+                );
+                zenml::from_payload(&data).map_err(|e| unreadable(&format!("its data: {e}")))?
+            }
+            None => (
+                MARKS
+                    .schema_in_map(custom)
+                    .ok_or_else(|| unreadable("its keystack-schema metadata is not a known schema"))?,
+                decode_values(response.data, &unreadable)?,
+            ),
+        };
         let secret = Secret::new(name.clone(), schema, values)
             .map_err(|_| unreadable("its key-values do not fit its schema"))?;
         Ok((secret, response.metadata.version))
@@ -257,12 +296,7 @@ impl VaultSecretsManager {
 
     /// Writes `values` at `path` if its current version is `cas` (0: if
     /// there is no entry). `Ok(false)` when another writer got there first.
-    async fn write(
-        &self,
-        path: &str,
-        values: &BTreeMap<SecretKey, SecretValue>,
-        cas: u64,
-    ) -> Result<bool> {
+    async fn write(&self, path: &str, secret: &Secret, cas: u64) -> Result<bool> {
         let client = self.client().await?;
         let mount = self.config.mount();
         let mount = mount.as_str();
@@ -274,7 +308,14 @@ impl VaultSecretsManager {
             )
             .into(),
         })?;
-        let data = PlainValues(values);
+        if let Some(layout) = &self.zenml {
+            // Checks the name and keys; the data is written as a map below.
+            layout.payload(secret, "a Vault entry", usize::MAX)?;
+        }
+        let data = PlainValues {
+            values: secret.values(),
+            schema: self.zenml.as_ref().map(|_| secret.schema()),
+        };
         let written = self
             .call("write", path, || async {
                 vaultrs::kv2::set_with_options(
@@ -298,6 +339,10 @@ impl VaultSecretsManager {
     }
 
     async fn mark(&self, path: &str, schema: SecretSchema) -> Result<()> {
+        if self.zenml.is_some() {
+            // ZenML wrote no custom metadata.
+            return Ok(());
+        }
         let client = self.client().await?;
         let mount = self.config.mount();
         let mount = mount.as_str();
@@ -326,9 +371,17 @@ impl VaultSecretsManager {
         .or(Ok(()))
     }
 
-    /// Whether the entry at `path` carries Keystack's mark; `None` if there
-    /// is no entry.
+    /// Whether the entry at `path` carries Keystack's mark (in ZenML's
+    /// layout: its data names a schema, so an entry of the folder that
+    /// ZenML did not write is never listed or deleted, where ZenML's own
+    /// listing took every entry); `None` if there is no entry.
     async fn marked(&self, path: &str) -> Result<Option<bool>> {
+        if self.zenml.is_some() {
+            return Ok(self
+                .read(path)
+                .await?
+                .map(|r| self.is_ours(None, &r.data)));
+        }
         let client = self.client().await?;
         let mount = self.config.mount();
         let mount = mount.as_str();
@@ -339,7 +392,7 @@ impl VaultSecretsManager {
             .await?;
         Ok(metadata
             .ok()
-            .map(|m| self.is_ours(m.custom_metadata.as_ref())))
+            .map(|m| self.is_ours(m.custom_metadata.as_ref(), &serde_json::Value::Null)))
     }
 
     /// Names of the entries directly in this manager's folder (no
@@ -348,7 +401,10 @@ impl VaultSecretsManager {
         let client = self.client().await?;
         let mount = self.config.mount();
         let mount = mount.as_str();
-        let folder = format!("{}/", self.config.folder());
+        let folder = match self.folder().as_str() {
+            "" => String::new(),
+            folder => format!("{folder}/"),
+        };
         let listed = self
             .call("list", &folder, || async {
                 vaultrs::kv2::list(client, mount, &folder).await
@@ -389,15 +445,25 @@ fn login_error(err: vaultrs::error::ClientError, url: &str, mount: &str) -> Erro
     }
 }
 
-/// The key-values as KV v2 data (a JSON object of strings).
-struct PlainValues<'a>(&'a BTreeMap<SecretKey, SecretValue>);
+/// The key-values as KV v2 data (a JSON object of strings), with ZenML's
+/// `zenml_schema_name` in its layout.
+struct PlainValues<'a> {
+    values: &'a BTreeMap<SecretKey, SecretValue>,
+    schema: Option<SecretSchema>,
+}
 
 impl serde::Serialize for PlainValues<'_> {
     fn serialize<S: serde::Serializer>(
         &self,
         serializer: S,
     ) -> std::result::Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(k, v)| (k.as_str(), v.expose())))
+        let schema = self.schema.map(|s| (zenml::SCHEMA_ENTRY, s.as_str()));
+        serializer.collect_map(
+            self.values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.expose()))
+                .chain(schema),
+        )
     }
 }
 
@@ -427,10 +493,14 @@ impl SecretsManager for VaultSecretsManager {
             flavor: FLAVOR,
             is_local: false,
             location: format!(
-                "{}, KV v2 mount '{}', folder '{}'",
+                "{}, KV v2 mount '{}', folder '{}'{}",
                 self.config.url(),
                 self.config.mount(),
-                self.config.folder()
+                self.folder(),
+                match &self.zenml {
+                    Some(layout) => format!(" (ZenML's layout, scope {})", layout.scope().as_str()),
+                    None => String::new(),
+                }
             ),
             capabilities: Capabilities::new().with_atomic_update(true),
         }
@@ -438,7 +508,7 @@ impl SecretsManager for VaultSecretsManager {
 
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let path = self.path(secret.name());
-        if !self.write(&path, secret.values(), 0).await? {
+        if !self.write(&path, secret, 0).await? {
             return Err(Error::AlreadyExists {
                 name: secret.name().clone(),
             });
@@ -458,10 +528,9 @@ impl SecretsManager for VaultSecretsManager {
 
     async fn list_secret_names(&self) -> Result<Vec<SecretName>> {
         let entries = self.entries().await?;
-        let folder = self.config.folder();
         let checked: Vec<(SecretName, Option<bool>)> = futures::stream::iter(entries)
             .map(|name| {
-                let path = format!("{folder}/{name}");
+                let path = self.path(&name);
                 async move { Ok::<_, Error>((name, self.marked(&path).await?)) }
             })
             .buffer_unordered(FAN_OUT)
@@ -481,7 +550,7 @@ impl SecretsManager for VaultSecretsManager {
         for round in 0..CAS_ROUNDS {
             let (mut secret, version) = self.read_secret(name).await?;
             secret.apply(patch)?;
-            if self.write(&path, secret.values(), version).await? {
+            if self.write(&path, &secret, version).await? {
                 return Ok(secret);
             }
             // Another writer wrote in between: start again from its version.

@@ -70,6 +70,16 @@ pub(super) fn name(s: &str) -> SecretName {
     SecretName::new(s).expect("test names are valid")
 }
 
+/// `s`, or where the backend cannot store it ([`crate::NameChars`]), the
+/// same name in lowercase with `-` for `_`.
+pub(super) fn fit(m: &dyn SecretsManager, s: &str) -> String {
+    if m.info().capabilities.names.allows(s) {
+        s.to_owned()
+    } else {
+        s.to_ascii_lowercase().replace('_', "-")
+    }
+}
+
 pub(super) fn key(s: &str) -> SecretKey {
     SecretKey::new(s).expect("test keys are valid")
 }
