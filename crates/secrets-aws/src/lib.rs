@@ -178,7 +178,7 @@ impl AwsSecretsManager {
 
     /// The listing's filters: Keystack's mark and name prefix, or ZenML's
     /// (`_list_secrets`: a tag-key and a tag-value filter per scope tag and
-    /// the scope's prefix; without a scope, secrets without `zenml_scope`).
+    /// the scope's prefix; without a scope, none).
     fn filters(&self) -> Vec<Filter> {
         let filter = |key: FilterNameStringType, value: &str| {
             Filter::builder().key(key).values(value).build()
@@ -190,10 +190,10 @@ impl AwsSecretsManager {
             ];
         };
         if layout.scope() == Scope::None {
-            return vec![filter(
-                FilterNameStringType::TagKey,
-                &format!("!{}", zenml::SCOPE_TAG),
-            )];
+            // ZenML filtered with `tag-key: !zenml_scope`; servers differ
+            // on what `!` means for tag keys (moto inverts it), so unscoped
+            // secrets are found by their tags here, in `is_ours`.
+            return Vec::new();
         }
         let mut filters: Vec<Filter> = layout
             .scope_tags(None)
@@ -234,7 +234,7 @@ impl AwsSecretsManager {
                 .client()
                 .await
                 .list_secrets()
-                .set_filters(Some(filters.to_vec()))
+                .set_filters((!filters.is_empty()).then(|| filters.to_vec()))
                 .max_results(self.config.page_size())
                 .set_next_token(token.take())
                 .send()
@@ -290,11 +290,10 @@ impl AwsSecretsManager {
         }
         if !self.is_ours(Some(name), described.tags()) {
             return Err(match &self.zenml {
-                Some(_) => Refusal::Foreign {
+                Some(_) => Refusal::OutOfScope {
                     object: format!("secret '{name}' ({})", self.aws_name(name)),
                     place: "AWS".to_owned(),
-                    scope: "",
-                    hint: " (its tags do not put it in this ZenML scope)".to_owned(),
+                    tags: "tags",
                 },
                 None => Refusal::Foreign {
                     object: format!("secret '{name}' ({})", self.aws_name(name)),

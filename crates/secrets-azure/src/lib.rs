@@ -211,15 +211,18 @@ impl AzureSecretsManager {
     }
 
     fn foreign(&self, id: &str) -> Error {
-        let (scope, hint) = match self.zenml {
-            Some(_) => ("", " (its tags do not put it in this ZenML scope)"),
-            None => (" in this namespace", ""),
-        };
-        Refusal::Foreign {
-            object: id.to_owned(),
-            place: self.vault.clone(),
-            scope,
-            hint: hint.to_owned(),
+        match self.zenml {
+            Some(_) => Refusal::OutOfScope {
+                object: id.to_owned(),
+                place: self.vault.clone(),
+                tags: "tags",
+            },
+            None => Refusal::Foreign {
+                object: id.to_owned(),
+                place: self.vault.clone(),
+                scope: " in this namespace",
+                hint: String::new(),
+            },
         }
         .into_error(FLAVOR)
     }

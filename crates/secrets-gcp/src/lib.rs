@@ -207,15 +207,19 @@ impl GcpSecretsManager {
             Err(_) => return Err(Error::NotFound { name: name.clone() }),
         };
         if !self.is_ours(Some(name), &secret.labels) {
-            let (scope, hint) = match self.zenml {
-                Some(_) => ("", " (its labels do not put it in this ZenML scope)"),
-                None => (" in this namespace", ""),
-            };
-            return Err(Refusal::Foreign {
-                object: resource,
-                place: "Secret Manager".to_owned(),
-                scope,
-                hint: hint.to_owned(),
+            let place = "Secret Manager".to_owned();
+            return Err(match self.zenml {
+                Some(_) => Refusal::OutOfScope {
+                    object: resource,
+                    place,
+                    tags: "labels",
+                },
+                None => Refusal::Foreign {
+                    object: resource,
+                    place,
+                    scope: " in this namespace",
+                    hint: String::new(),
+                },
             }
             .into_error(FLAVOR));
         }

@@ -154,6 +154,28 @@ impl ZenmlStackExport {
                 };
                 attributes.insert(name.clone(), value);
             }
+            if component_type == ComponentType::SecretsManager
+                && flavor.attributes.iter().any(|a| a.name == "layout")
+            {
+                // A cloud secrets manager of ZenML's holds its secrets in
+                // ZenML's layout: Keystack reads them where they are.
+                attributes
+                    .entry("layout".to_owned())
+                    .or_insert_with(|| AttributeValue::Text("zenml".to_owned()));
+                let scope = match attributes.get("scope") {
+                    Some(AttributeValue::Text(scope)) => scope.as_str(),
+                    _ => "component",
+                };
+                if scope == "component" && !attributes.contains_key("component_id") {
+                    problems.push(format!(
+                        "secrets_manager '{}' (flavor {}) has ZenML's component scope, whose \
+                         secrets are found by the component's UUID: add `component_id: <UUID>` to \
+                         its configuration in the file (the ID `zenml secrets-manager describe {}` \
+                         shows)",
+                        zenml.name, zenml.flavor, zenml.name
+                    ));
+                }
+            }
             stack.components.insert(component_type, zenml.name.clone());
             components.push(Component {
                 component_type,
@@ -215,7 +237,7 @@ mod tests {
             .to_string();
         for expected in [
             "experiment_tracker 'mlflow' (flavor mlflow): configuration key 'no_such_key'",
-            "secrets_manager 'aws_sm' (flavor aws): configuration key 'scope'",
+            "secrets_manager 'aws_sm' (flavor aws) has ZenML's component scope",
             "Keystack has no component type 'annotator'",
             "orchestrator 'kf': configuration key 'synchronous' holds a list",
             "4 problem(s)",

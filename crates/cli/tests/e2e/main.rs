@@ -20,6 +20,7 @@ mod trust;
 mod vault;
 mod walkthrough;
 mod zenml;
+mod zenml_layouts;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

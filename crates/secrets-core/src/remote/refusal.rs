@@ -28,6 +28,19 @@ pub enum Refusal {
         /// What the user may do about it, starting with a space, or empty.
         hint: String,
     },
+    /// In ZenML's layout, an object at a scoped name whose tags or labels
+    /// do not put it in this manager's scope (ZenML would not read it).
+    #[error(
+        "{object} exists in {place} but its {tags} do not put it in this ZenML scope; Keystack leaves it alone"
+    )]
+    OutOfScope {
+        /// The remote object, as the service names it.
+        object: String,
+        /// Where it is.
+        place: String,
+        /// `tags` or `labels`, as the service calls them.
+        tags: &'static str,
+    },
     /// The stored object cannot be read as a Keystack secret.
     #[error("secret '{name}' ({object}) cannot be read: {problem}")]
     Unreadable {
@@ -58,7 +71,7 @@ impl Refusal {
     pub fn into_error(self, backend: &'static str) -> Error {
         let message = self.to_string();
         match self {
-            Self::Foreign { .. } => Error::PermissionDenied {
+            Self::Foreign { .. } | Self::OutOfScope { .. } => Error::PermissionDenied {
                 backend,
                 message,
                 source: None,
