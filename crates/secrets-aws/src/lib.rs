@@ -564,8 +564,7 @@ impl SecretsManager for AwsSecretsManager {
     async fn get_secret(&self, name: &SecretName) -> Result<Secret> {
         // The values and the tags (schema, ownership) come from two calls;
         // they are made concurrently.
-        let (schema, text) =
-            futures::try_join!(self.describe_managed(name), self.read_text(name))?;
+        let (schema, text) = futures::try_join!(self.describe_managed(name), self.read_text(name))?;
         self.decode(name, &self.aws_name(name), &text, schema)
     }
 

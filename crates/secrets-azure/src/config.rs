@@ -394,7 +394,11 @@ impl AzureBuilder {
                 config.component_id.is_some(),
             )?;
         }
-        if let Some(ns) = config.namespace.as_ref().filter(|_| config.layout() != Layout::Zenml) {
+        if let Some(ns) = config
+            .namespace
+            .as_ref()
+            .filter(|_| config.layout() != Layout::Zenml)
+        {
             let ok = !ns.is_empty()
                 && ns.len() <= 24
                 && ns.chars().all(|c| {
@@ -440,7 +444,11 @@ keystack_secrets_core::backend_factory!(
 /// ZenML's rule for a Key Vault secret name or namespace
 /// (`validate_azure_secret_name_or_namespace`).
 fn zenml_segment(segment: &str) -> Result<(), String> {
-    if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if !segment.is_empty()
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         Ok(())
     } else {
         Err("ZenML's Azure names allow only letters, digits and '-'".to_owned())

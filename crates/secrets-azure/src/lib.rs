@@ -40,8 +40,8 @@ use keystack_secrets_core::remote::retry::retry;
 use keystack_secrets_core::remote::zenml::{self, ZenmlLayout};
 use keystack_secrets_core::remote::{Refusal, payload_within};
 use keystack_secrets_core::{
-    Capabilities, Error, ManagerInfo, NameChars, Result, Secret, SecretName, SecretPatch, SecretSchema,
-    SecretsManager,
+    Capabilities, Error, ManagerInfo, NameChars, Result, Secret, SecretName, SecretPatch,
+    SecretSchema, SecretsManager,
 };
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
@@ -494,13 +494,8 @@ impl SecretsManager for AzureSecretsManager {
         let mut secret = self.read(name).await?;
         secret.apply(patch)?;
         let id = self.id(name)?;
-        self.write(
-            name,
-            &id,
-            &self.payload(&secret)?,
-            secret.schema(),
-        )
-        .await?;
+        self.write(name, &id, &self.payload(&secret)?, secret.schema())
+            .await?;
         Ok(secret)
     }
 

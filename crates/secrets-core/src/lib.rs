@@ -31,7 +31,9 @@ pub mod testkit;
 
 pub use error::{BoxError, Error, Result, with_causes};
 pub use factory::{BackendConfig, BackendFactory};
-pub use manager::{Capabilities, ManagerInfo, NameChars, SecretsManager, SecretsManagerExt, get_each};
+pub use manager::{
+    Capabilities, ManagerInfo, NameChars, SecretsManager, SecretsManagerExt, get_each,
+};
 pub use name::{NameError, NameKind, NameProblem, SecretKey, SecretName};
 pub use reference::{ReferenceError, ReferenceProblem, SecretReference, Template};
 pub use schema::{SchemaError, SecretSchema};

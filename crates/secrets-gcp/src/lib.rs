@@ -33,8 +33,8 @@ use keystack_secrets_core::remote::retry::retry;
 use keystack_secrets_core::remote::zenml::{self, ZenmlLayout};
 use keystack_secrets_core::remote::{Refusal, payload_within};
 use keystack_secrets_core::{
-    Capabilities, Error, ManagerInfo, NameChars, Result, Secret, SecretName, SecretPatch, SecretsManager,
-    get_each,
+    Capabilities, Error, ManagerInfo, NameChars, Result, Secret, SecretName, SecretPatch,
+    SecretsManager, get_each,
 };
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;

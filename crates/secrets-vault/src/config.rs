@@ -360,7 +360,10 @@ fn zenml_segment(segment: &str) -> Result<(), String> {
     {
         Ok(())
     } else {
-        Err("ZenML's Vault paths allow only letters, digits, '_', '-' and '.' in a segment".to_owned())
+        Err(
+            "ZenML's Vault paths allow only letters, digits, '_', '-' and '.' in a segment"
+                .to_owned(),
+        )
     }
 }
 

@@ -283,9 +283,9 @@ impl VaultSecretsManager {
                 zenml::from_payload(&data).map_err(|e| unreadable(&format!("its data: {e}")))?
             }
             None => (
-                MARKS
-                    .schema_in_map(custom)
-                    .ok_or_else(|| unreadable("its keystack-schema metadata is not a known schema"))?,
+                MARKS.schema_in_map(custom).ok_or_else(|| {
+                    unreadable("its keystack-schema metadata is not a known schema")
+                })?,
                 decode_values(response.data, &unreadable)?,
             ),
         };
@@ -377,10 +377,7 @@ impl VaultSecretsManager {
     /// listing took every entry); `None` if there is no entry.
     async fn marked(&self, path: &str) -> Result<Option<bool>> {
         if self.zenml.is_some() {
-            return Ok(self
-                .read(path)
-                .await?
-                .map(|r| self.is_ours(None, &r.data)));
+            return Ok(self.read(path).await?.map(|r| self.is_ours(None, &r.data)));
         }
         let client = self.client().await?;
         let mount = self.config.mount();

@@ -320,3 +320,66 @@ fn an_attribute_that_names_a_secret_is_checked_to_exist() {
         s.run(&["stack", "validate", "--level", level]).ok();
     }
 }
+
+#[test]
+fn a_zenml_cloud_secrets_manager_imports_in_zenmls_layout() {
+    let s = Sandbox::new();
+    let export = |name: &str, configuration: &str| {
+        format!(
+            "stack_name: {name}\nzenml_version: 0.35.1\ncomponents:\n  secrets_manager:\n    \
+             type: secrets_manager\n    flavor: aws\n    name: {name}_sm\n    configuration:\n\
+             \x20     region_name: eu-west-1\n{configuration}"
+        )
+    };
+    let write = |name: &str, text: String| {
+        let file = s.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, text).unwrap();
+        file.to_str().unwrap().to_owned()
+    };
+
+    // Scope namespace: read in place, where ZenML wrote.
+    let ns = write(
+        "ns",
+        export("ns", "      scope: namespace\n      namespace: team\n"),
+    );
+    s.run(&["stack", "import", &ns]).ok();
+    s.run(&["secrets-manager", "describe", "ns_sm", "-o", "json"])
+        .ok()
+        .out_has("\"layout\": \"zenml\"")
+        .out_has("\"scope\": \"namespace\"")
+        .out_has("zenml/namespace/team/");
+
+    // Component scope (ZenML's default) needs the component's UUID.
+    let bare = write("bare", export("bare", ""));
+    let before = s.snapshot();
+    s.run(&["stack", "import", &bare])
+        .fails(2)
+        .err_has("has ZenML's component scope")
+        .err_has("add `component_id: <UUID>`");
+    s.assert_unchanged(&before);
+    let with_id = write(
+        "with_id",
+        export(
+            "with_id",
+            "      component_id: 0D6F3E52-8B1A-4C2D-9E0F-1A2B3C4D5E6F\n",
+        ),
+    );
+    s.run(&["stack", "import", &with_id]).ok();
+    s.run(&["secrets-manager", "describe", "with_id_sm"])
+        .ok()
+        .out_has("zenml/component/0d6f3e52-8b1a-4c2d-9e0f-1a2b3c4d5e6f/");
+
+    // Settings that mean nothing in Keystack's layout are refused on use.
+    s.run(&[
+        "secrets-manager",
+        "register",
+        "plain",
+        "--flavor=aws",
+        "--region_name=eu-west-1",
+        "--scope=global",
+    ])
+    .ok();
+    s.run(&["secrets-manager", "describe", "plain"])
+        .fails(2)
+        .err_has("scope only apply with layout: zenml");
+}

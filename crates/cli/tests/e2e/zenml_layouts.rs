@@ -53,9 +53,7 @@ fn with(config: &Value, more: Value) -> Value {
 /// another scope in the same account, whose secret Keystack must not see.
 fn walk(backend: &str, register: &[&str], config: &Value, elsewhere: &Value) {
     let s = Sandbox::new();
-    let secret = |name: &str, schema: &str, content: Value| {
-        json!({"secret": {"name": name, "schema": schema, "content": content}})
-    };
+    let secret = |name: &str, schema: &str, content: Value| json!({"secret": {"name": name, "schema": schema, "content": content}});
     // What an interrupted run left (scope none reuses one region or mount).
     zenml(backend, "delete_all", config);
     zenml(backend, "delete_all", elsewhere);
@@ -89,21 +87,23 @@ fn walk(backend: &str, register: &[&str], config: &Value, elsewhere: &Value) {
         zenml(
             backend,
             "plant",
-            &with(config, secret("planted", "arbitrary", json!({"k": "zl-planted"}))),
+            &with(
+                config,
+                secret("planted", "arbitrary", json!({"k": "zl-planted"})),
+            ),
         );
-        assert_eq!(zenml(backend, "get", &with(config, json!({"name": "planted"}))).0, 3);
+        assert_eq!(
+            zenml(backend, "get", &with(config, json!({"name": "planted"}))).0,
+            3
+        );
     }
 
     let mut args = vec!["secrets-manager", "register", "zsm"];
     args.extend(register);
     s.run(&args).ok();
-    s.run(&[
-        "secrets-manager",
-        "describe",
-        "zsm",
-    ])
-    .ok()
-    .out_has("ZenML's layout");
+    s.run(&["secrets-manager", "describe", "zsm"])
+        .ok()
+        .out_has("ZenML's layout");
     s.run(&[
         "experiment-tracker",
         "register",
@@ -121,15 +121,28 @@ fn walk(backend: &str, register: &[&str], config: &Value, elsewhere: &Value) {
     .ok();
 
     // Listed (only this scope's), read, validated against, injected.
-    assert_eq!(s.run(&secret_args(&["list"])).ok().stdout, "NAME\napi\ndb\n");
-    let got: Value =
-        serde_json::from_str(&s.run(&secret_args(&["get", "db", "-o", "json"])).ok().stdout)
-            .unwrap();
+    assert_eq!(
+        s.run(&secret_args(&["list"])).ok().stdout,
+        "NAME\napi\ndb\n"
+    );
+    let got: Value = serde_json::from_str(
+        &s.run(&secret_args(&["get", "db", "-o", "json"]))
+            .ok()
+            .stdout,
+    )
+    .unwrap();
     assert_eq!(got, json!({"username": "ana", "password": PEM}));
     s.run(&["stack", "validate"]).ok();
-    s.run(&["run", "--no-masking", "--", "sh", "-c", "echo $MLFLOW_TRACKING_USERNAME"])
-        .ok()
-        .out_has("ana");
+    s.run(&[
+        "run",
+        "--no-masking",
+        "--",
+        "sh",
+        "-c",
+        "echo $MLFLOW_TRACKING_USERNAME",
+    ])
+    .ok()
+    .out_has("ana");
     s.run(&secret_args(&["get", "other"])).fails(3);
     if tagged {
         let refused = s.run(&secret_args(&["get", "planted"]));
@@ -183,7 +196,10 @@ fn walk(backend: &str, register: &[&str], config: &Value, elsewhere: &Value) {
             assert_eq!(tags["zenml_namespace"], config["namespace"], "{tags}");
         }
         if config["scope"] == "component" {
-            assert_eq!(tags["zenml_component_uuid"], config["component_id"], "{tags}");
+            assert_eq!(
+                tags["zenml_component_uuid"], config["component_id"],
+                "{tags}"
+            );
         }
     }
     let (_, listed, _) = zenml(backend, "list", config);
@@ -193,7 +209,10 @@ fn walk(backend: &str, register: &[&str], config: &Value, elsewhere: &Value) {
     s.run(&secret_args(&["register", "bad", "--name=x"]))
         .fails(2)
         .err_has("ZenML's layout cannot hold key(s) 'name'");
-    assert_eq!(zenml(backend, "get", &with(config, json!({"name": "bad"}))).0, 3);
+    assert_eq!(
+        zenml(backend, "get", &with(config, json!({"name": "bad"}))).0,
+        3
+    );
 
     // Deleted by Keystack: gone for ZenML; another scope's secret stays.
     s.run(&secret_args(&["delete", "api", "-y"])).ok();
@@ -204,7 +223,11 @@ fn walk(backend: &str, register: &[&str], config: &Value, elsewhere: &Value) {
     assert_eq!(zenml(backend, "list", config).1, json!([]));
     let (_, kept, _) = zenml(backend, "get", &with(elsewhere, json!({"name": "other"})));
     assert_eq!(kept["content"]["token"], "zl-other");
-    zenml(backend, "delete", &with(elsewhere, json!({"name": "other"})));
+    zenml(
+        backend,
+        "delete",
+        &with(elsewhere, json!({"name": "other"})),
+    );
 }
 
 /// A namespace no other test or run uses (letters and digits: every
@@ -229,7 +252,8 @@ fn zenml_layout_on_aws_scope_namespace() {
     };
     let ns = fresh("team");
     let config = json!({"scope": "namespace", "namespace": ns, "component_id": COMPONENT_ID, "component_name": "zsm"});
-    let elsewhere = json!({"scope": "namespace", "namespace": fresh("other"), "component_id": COMPONENT_ID});
+    let elsewhere =
+        json!({"scope": "namespace", "namespace": fresh("other"), "component_id": COMPONENT_ID});
     walk(
         "aws",
         &[
@@ -251,7 +275,11 @@ fn zenml_layout_on_aws_scope_component() {
     let Some(endpoint) = emulator_var("KEYSTACK_TEST_AWS_ENDPOINT", "ZenML's AWS layout") else {
         return;
     };
-    let id = format!("{:08x}-1111-4222-8333-{:012x}", std::process::id(), 0xabcdef_u64);
+    let id = format!(
+        "{:08x}-1111-4222-8333-{:012x}",
+        std::process::id(),
+        0xabcdef_u64
+    );
     let config = json!({"scope": "component", "component_id": id, "component_name": "zsm"});
     walk(
         "aws",
@@ -327,7 +355,8 @@ fn zenml_layout_on_azure_scope_namespace() {
     };
     let ns = fresh("team");
     let config = json!({"scope": "namespace", "namespace": ns, "component_id": COMPONENT_ID, "component_name": "zsm"});
-    let elsewhere = json!({"scope": "namespace", "namespace": fresh("other"), "component_id": COMPONENT_ID});
+    let elsewhere =
+        json!({"scope": "namespace", "namespace": fresh("other"), "component_id": COMPONENT_ID});
     walk(
         "azure",
         &[
@@ -353,7 +382,8 @@ fn zenml_layout_on_vault_scope_namespace() {
     };
     let ns = fresh("team");
     let config = json!({"scope": "namespace", "namespace": ns, "component_id": COMPONENT_ID, "component_name": "zsm"});
-    let elsewhere = json!({"scope": "namespace", "namespace": fresh("other"), "component_id": COMPONENT_ID});
+    let elsewhere =
+        json!({"scope": "namespace", "namespace": fresh("other"), "component_id": COMPONENT_ID});
     walk(
         "vault",
         &[

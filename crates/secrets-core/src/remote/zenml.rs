@@ -237,9 +237,8 @@ impl ZenmlLayout {
                 format!("secret name '{name}' does not fit ZenML's layout: {allowed}"),
             )
         })?;
-        check_keys(secret.values().keys()).map_err(|m| {
-            Error::invalid_config(self.backend, format!("secret '{name}': {m}"))
-        })?;
+        check_keys(secret.values().keys())
+            .map_err(|m| Error::invalid_config(self.backend, format!("secret '{name}': {m}")))?;
         let payload = to_payload(secret.schema(), secret.values());
         if payload.len() > max {
             return Err(super::Refusal::TooLarge {
@@ -476,7 +475,8 @@ pub fn from_payload(payload: &[u8]) -> Result<Contents, ZenmlPayloadError> {
             );
             continue;
         }
-        let key = SecretKey::new(key.clone()).map_err(|_| ZenmlPayloadError::BadKey(shown_key(&key)))?;
+        let key =
+            SecretKey::new(key.clone()).map_err(|_| ZenmlPayloadError::BadKey(shown_key(&key)))?;
         values.insert(key, SecretValue::new(text));
     }
     Ok((schema.ok_or(ZenmlPayloadError::NoSchema)?, values))
@@ -589,7 +589,10 @@ mod tests {
         .unwrap();
         assert_eq!(schema, SecretSchema::Aws);
         assert_eq!(v.len(), 3, "null is no value; a number is its text");
-        assert_eq!(from_payload(br#"{"a": "1"}"#), Err(ZenmlPayloadError::NoSchema));
+        assert_eq!(
+            from_payload(br#"{"a": "1"}"#),
+            Err(ZenmlPayloadError::NoSchema)
+        );
         assert_eq!(
             from_payload(br#"{"a": "s3cr3t", "zenml_schema_name": "mystery"}"#)
                 .unwrap_err()
