@@ -52,6 +52,8 @@ pub(crate) enum Command {
     Stack(StackArgs),
     /// Validate and resolve a stack, then run a command with its environment.
     Run(RunArgs),
+    /// Render a text file's secret references through the active stack.
+    Inject(InjectArgs),
     /// Print a shell completion script.
     Completion {
         /// The shell.
@@ -420,9 +422,47 @@ pub(crate) struct RunArgs {
     /// Show secret values in the command's output instead of masking them.
     #[arg(long)]
     pub(crate) no_masking: bool,
+    /// Also set NAME to TEMPLATE rendered through the stack (repeatable), e.g.
+    /// 'DATABASE_URL=postgres://{{db.user}}:{{db.password}}@db:5432/ml'.
+    #[arg(long = "env", value_name = "NAME=TEMPLATE")]
+    pub(crate) env: Vec<String>,
+    /// Also set the variables of a dotenv file, whose values may hold
+    /// references (repeatable; `--env` wins over it).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub(crate) env_file: Vec<std::path::PathBuf>,
+    /// Write TEMPLATE rendered into a private file (0600, in a 0700 folder,
+    /// removed when the command ends) and set NAME to its path (repeatable).
+    #[arg(long = "file", value_name = "NAME=TEMPLATE")]
+    pub(crate) file: Vec<String>,
+    /// Only these components (by type or name; repeatable or comma-separated):
+    /// nothing else is validated, fetched or given to the command.
+    #[arg(long, value_delimiter = ',', value_name = "COMPONENT")]
+    pub(crate) only: Vec<String>,
+    /// Print a `::add-mask::` line for each secret value before the command
+    /// runs, so that the CI runner masks them in its log (on under GitHub
+    /// Actions, where GITHUB_ACTIONS=true).
+    #[arg(long)]
+    pub(crate) ci_mask: bool,
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InjectArgs {
+    /// The template: any text file whose `{{secret.key}}` references are
+    /// rendered (`-` for standard input).
+    #[arg(short = 'i', long = "in", value_name = "TEMPLATE")]
+    pub(crate) input: std::path::PathBuf,
+    /// Write here (mode 0600) instead of standard output.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub(crate) output: Option<std::path::PathBuf>,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// The stack whose secrets manager the secrets come from (default: the active stack).
+    #[arg(long)]
+    pub(crate) stack: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Copy)]

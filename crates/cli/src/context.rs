@@ -182,13 +182,27 @@ pub(crate) async fn validate_stack(
     stack: &LoadedStack,
     level: ValidationLevel,
 ) -> Result<(Option<Arc<dyn SecretsManager>>, Validated), CliError> {
-    let needed = keystack_stack::validation::needs_secrets_manager(stack, project.catalog());
+    validate_stack_with(project, stack, &[], level).await
+}
+
+/// [`validate_stack`] with `templates` a command was given checked too.
+pub(crate) async fn validate_stack_with(
+    project: &Project,
+    stack: &LoadedStack,
+    templates: &[keystack_stack::TemplateInput],
+    level: ValidationLevel,
+) -> Result<(Option<Arc<dyn SecretsManager>>, Validated), CliError> {
+    let needed = keystack_stack::validation::needs_secrets_manager(stack, project.catalog())
+        || templates
+            .iter()
+            .any(|t| t.references().is_ok_and(|r| !r.is_empty()));
     let manager = match stack.component(ComponentType::SecretsManager) {
         Some(_) if level != ValidationLevel::None && needed => Some(stack_manager(project, stack)?),
         _ => None,
     };
-    let validated = keystack_stack::validate(
+    let validated = keystack_stack::validate_with(
         stack,
+        templates,
         project.catalog(),
         manager.as_deref(),
         level,

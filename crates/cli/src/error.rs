@@ -116,7 +116,8 @@ impl From<StackError> for CliError {
             StackError::ComponentNotFound { .. }
             | StackError::StackNotFound { .. }
             | StackError::NoActiveStack
-            | StackError::NoSecretsManager { .. } => exit::NOT_FOUND,
+            | StackError::NoSecretsManager { .. }
+            | StackError::NoSuchSelection { .. } => exit::NOT_FOUND,
             StackError::ComponentExists { .. } | StackError::StackExists { .. } => exit::EXISTS,
             StackError::Io { .. } | StackError::Untrusted { .. } => exit::FAILURE,
             _ => exit::USAGE,

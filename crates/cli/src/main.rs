@@ -13,6 +13,8 @@ mod backends;
 mod commands;
 mod context;
 mod error;
+#[cfg(unix)]
+mod files;
 mod mask;
 mod output;
 mod progress;

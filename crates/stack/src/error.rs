@@ -252,6 +252,24 @@ pub enum StackError {
         /// What is wrong and what is allowed.
         problem: String,
     },
+    /// A template a command was given holds a malformed reference.
+    #[error("{origin}: {source}")]
+    TemplateReference {
+        /// Where the template came from (`--env NAME`, a file).
+        origin: String,
+        /// What is wrong with its references.
+        source: keystack_secrets_core::ReferenceError,
+    },
+    /// `--only` named something the stack does not have.
+    #[error("stack '{stack}' has no component {unmatched} (by type or name); it has: {available}")]
+    NoSuchSelection {
+        /// The stack.
+        stack: String,
+        /// What matched nothing, quoted.
+        unmatched: String,
+        /// Its components.
+        available: String,
+    },
     /// Validation found problems.
     #[error("{0}")]
     Validation(ValidationReport),

@@ -136,6 +136,11 @@ pub struct AttributeSpec {
     /// that the secret exists, at `SECRET_EXISTS` and above.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub names_secret: bool,
+    /// Whether a command run on the stack gets it as a file: its value is
+    /// written to a private file, and `env` is set to the file's path (a
+    /// service account key → `GOOGLE_APPLICATION_CREDENTIALS`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub as_file: bool,
 }
 
 /// A flavor: one implementation of a component type.
@@ -210,6 +215,16 @@ impl Catalog {
                                 .take(64)
                                 .flat_map(char::escape_debug)
                                 .collect::<String>()
+                        ),
+                    });
+                }
+                if attribute.as_file && attribute.env.is_none() {
+                    return Err(StackError::Invalid {
+                        file: file.to_owned(),
+                        message: format!(
+                            "flavor {}/{}: attribute '{}' is delivered as a file (as_file) but names \
+                             no variable for its path; add env: VARIABLE",
+                            flavor.component_type, flavor.name, attribute.name
                         ),
                     });
                 }

@@ -10,9 +10,12 @@
 //! [`project`] where, [`flavor`] the catalogue; then, in the order a run
 //! goes through them, [`validation`], [`fetch`], [`resolve`], and
 //! [`register_secrets`] planning; [`concurrency`] is the one setting they share.
+//! [`delivery`] is what a command adds to a stack (templates, files) or
+//! takes from it (`--only`).
 
 mod component;
 pub mod concurrency;
+pub mod delivery;
 mod error;
 pub mod fetch;
 pub mod flavor;
@@ -40,10 +43,11 @@ pub use hint::did_you_mean;
 pub use project::{LoadedStack, Project};
 pub use register_secrets::{PlannedSecret, plan_register_secrets};
 pub use registry::BackendRegistry;
-pub use resolve::{ResolvedComponent, ResolvedStack, resolve, resolve_validated};
+pub use delivery::TemplateInput;
+pub use resolve::{ResolvedComponent, ResolvedStack, resolve, resolve_validated, resolve_with};
 pub use stack::{Stack, StackExport};
 pub use step::{StackHandle, StepContext};
-pub use validation::{Problem, Validated, ValidationReport, validate};
+pub use validation::{Problem, Validated, ValidationReport, validate, validate_with};
 
 /// The example of docs/step-access.md, compiled as a doctest.
 #[cfg(doctest)]

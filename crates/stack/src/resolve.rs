@@ -9,6 +9,7 @@ use keystack_secrets_core::{
 
 use crate::StackError;
 use crate::component::AttributeValue;
+use crate::delivery::TemplateInput;
 use crate::fetch::{fetch_named, stack_references};
 use crate::flavor::{Catalog, ComponentType};
 use crate::project::LoadedStack;
@@ -40,7 +41,9 @@ pub struct ResolvedStack {
 
 impl ResolvedStack {
     /// The environment a command run on this stack gets: each attribute with
-    /// an `env` mapping (set, or defaulted), plus `KEYSTACK_STACK`.
+    /// an `env` mapping (set, or defaulted), plus `KEYSTACK_STACK`. An
+    /// attribute delivered as a file (`as_file`) is left out: see
+    /// [`ResolvedStack::files`].
     pub fn environment(&self, catalog: &Catalog) -> Vec<(String, SecretValue)> {
         let mut env = vec![(
             crate::project::STACK_ENV.to_owned(),
@@ -50,7 +53,7 @@ impl ResolvedStack {
             let Ok(flavor) = catalog.get(component.component_type, &component.flavor) else {
                 continue;
             };
-            for spec in &flavor.attributes {
+            for spec in flavor.attributes.iter().filter(|a| !a.as_file) {
                 let Some(var) = &spec.env else { continue };
                 let value = component
                     .attributes
@@ -63,6 +66,35 @@ impl ResolvedStack {
             }
         }
         env
+    }
+}
+
+impl ResolvedStack {
+    /// The attributes delivered as files (`as_file`) that are set: the
+    /// variable that gets the file's path, the file's content, and where
+    /// it comes from (`artifact_store 'gcs' / attribute 'x'`).
+    pub fn files(&self, catalog: &Catalog) -> Vec<(String, SecretValue, String)> {
+        let mut files = Vec::new();
+        for component in &self.components {
+            let Ok(flavor) = catalog.get(component.component_type, &component.flavor) else {
+                continue;
+            };
+            for spec in flavor.attributes.iter().filter(|a| a.as_file) {
+                let (Some(var), Some(value)) = (&spec.env, component.attributes.get(&spec.name))
+                else {
+                    continue;
+                };
+                files.push((
+                    var.clone(),
+                    value.clone(),
+                    format!(
+                        "{} '{}' / attribute '{}'",
+                        component.component_type, component.name, spec.name
+                    ),
+                ));
+            }
+        }
+        files
     }
 }
 
@@ -106,11 +138,33 @@ pub async fn resolve_validated(
     validated: Validated,
     concurrency: usize,
 ) -> Result<ResolvedStack, StackError> {
-    let references = stack_references(stack)?;
+    Ok(resolve_with(stack, &[], manager, validated, concurrency)
+        .await?
+        .0)
+}
+
+/// [`resolve_validated`] with `templates` a command was given rendered
+/// too, in order: their secrets are fetched with the stack's, each distinct
+/// secret once (none that validation fetched), and the values they use are
+/// among the stack's `secret_values`, for masking.
+pub async fn resolve_with(
+    stack: &LoadedStack,
+    templates: &[TemplateInput],
+    manager: Option<&dyn SecretsManager>,
+    validated: Validated,
+    concurrency: usize,
+) -> Result<(ResolvedStack, Vec<SecretValue>), StackError> {
+    let mut references: Vec<SecretReference> = stack_references(stack)?
+        .into_iter()
+        .map(|f| f.reference)
+        .collect();
+    for template in templates {
+        references.extend(template.references()?);
+    }
     let mut secrets = validated.fetched;
     let missing: BTreeSet<&SecretName> = references
         .iter()
-        .map(|f| &f.reference.name)
+        .map(|r| &r.name)
         .filter(|name| !secrets.contains_key(*name))
         .collect();
     match manager {
@@ -156,9 +210,20 @@ pub async fn resolve_validated(
             attributes,
         });
     }
-    Ok(ResolvedStack {
-        name: stack.stack.name.clone(),
-        components,
-        secret_values,
-    })
+    let mut rendered = Vec::new();
+    for template in templates {
+        rendered.push(template.parse()?.render(|r| {
+            let value = value_of(&secrets, r)?;
+            secret_values.push(value.clone());
+            Ok::<_, Error>(value)
+        })?);
+    }
+    Ok((
+        ResolvedStack {
+            name: stack.stack.name.clone(),
+            components,
+            secret_values,
+        },
+        rendered,
+    ))
 }

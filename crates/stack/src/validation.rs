@@ -9,6 +9,7 @@ use keystack_secrets_core::{Secret, SecretName, SecretsManager, ValidationLevel}
 
 use crate::StackError;
 use crate::component::FoundReference;
+use crate::delivery::TemplateInput;
 use crate::flavor::{Catalog, ComponentType};
 use crate::project::LoadedStack;
 
@@ -50,13 +51,42 @@ impl Problem {
         }
     }
 
-    /// A problem of the attribute holding `found`.
-    fn of_reference(stack: &str, found: &FoundReference, message: String) -> Self {
+    /// A problem of the place holding `site`'s reference.
+    fn of_reference(stack: &str, site: &Site, message: String) -> Self {
+        match &site.component {
+            Some((component_type, component)) => Self {
+                location: format!(
+                    "stack '{stack}' / {component_type} '{component}' / attribute '{}'",
+                    site.attribute
+                ),
+                component: Some((*component_type, component.clone())),
+                attribute: Some(site.attribute.clone()),
+                message,
+            },
+            None => Self {
+                location: format!("stack '{stack}' / {}", site.attribute),
+                component: None,
+                attribute: Some(site.attribute.clone()),
+                message,
+            },
+        }
+    }
+}
+
+/// Where a reference is: an attribute of a component, or a template a
+/// command was given (its origin in `attribute`).
+struct Site {
+    component: Option<(ComponentType, String)>,
+    attribute: String,
+    reference: keystack_secrets_core::SecretReference,
+}
+
+impl From<FoundReference> for Site {
+    fn from(found: FoundReference) -> Self {
         Self {
-            location: location(stack, found),
-            component: Some((found.component_type, found.component.clone())),
-            attribute: Some(found.attribute.clone()),
-            message,
+            component: Some((found.component_type, found.component)),
+            attribute: found.attribute,
+            reference: found.reference,
         }
     }
 }
@@ -85,19 +115,25 @@ impl fmt::Display for ValidationReport {
     }
 }
 
-fn location(stack: &str, found: &FoundReference) -> String {
-    format!(
-        "stack '{stack}' / {} '{}' / attribute '{}'",
-        found.component_type, found.component, found.attribute
-    )
-}
-
 /// Checks that the stack can run: every component fits its flavor; a local
 /// secrets manager is not paired with a remote orchestrator; references have
 /// a secrets manager to come from; and, at `level`, the referenced secrets
 /// (and keys) exist. All problems are reported together.
 pub async fn validate(
     stack: &LoadedStack,
+    catalog: &Catalog,
+    manager: Option<&dyn SecretsManager>,
+    level: ValidationLevel,
+    concurrency: usize,
+) -> Result<Validated, StackError> {
+    validate_with(stack, &[], catalog, manager, level, concurrency).await
+}
+
+/// [`validate`] with the references of `templates` a command was given
+/// checked too, at the same level and in the same calls.
+pub async fn validate_with(
+    stack: &LoadedStack,
+    templates: &[TemplateInput],
     catalog: &Catalog,
     manager: Option<&dyn SecretsManager>,
     level: ValidationLevel,
@@ -120,12 +156,28 @@ pub async fn validate(
     }
     // A component whose references do not parse was reported just above;
     // the secrets of the others are still checked, so one run shows all.
-    let references: Vec<FoundReference> = stack
+    let mut references: Vec<Site> = stack
         .components
         .iter()
         .filter_map(|c| c.references().ok())
         .flatten()
+        .map(Site::from)
         .collect();
+    for template in templates {
+        match template.references() {
+            Ok(found) => references.extend(found.into_iter().map(|reference| Site {
+                component: None,
+                attribute: template.origin.clone(),
+                reference,
+            })),
+            Err(e) => problems.push(Problem {
+                location: format!("stack '{name}' / {}", template.origin),
+                component: None,
+                attribute: Some(template.origin.clone()),
+                message: e.to_string(),
+            }),
+        }
+    }
     let secrets_manager = stack.component(ComponentType::SecretsManager);
     let orchestrator = stack.component(ComponentType::Orchestrator);
     if let (Some(sm), Some(orch)) = (secrets_manager, orchestrator) {
@@ -253,13 +305,13 @@ fn named_secrets(
 
 async fn check_secrets(
     stack: &str,
-    references: &[FoundReference],
+    references: &[Site],
     named: &[NamedSecret],
     manager: &dyn SecretsManager,
     level: ValidationLevel,
     concurrency: usize,
 ) -> Result<(Vec<Problem>, BTreeMap<SecretName, Secret>), StackError> {
-    let missing_secret = |found: &FoundReference| {
+    let missing_secret = |found: &Site| {
         Problem::of_reference(
             stack,
             found,

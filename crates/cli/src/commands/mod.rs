@@ -56,6 +56,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Alerter(a) => component(ComponentType::Alerter, a.command),
         Command::Stack(args) => return stacks::stack_command(args.command).await,
         Command::Run(args) => return run::run(&project()?, args).await,
+        Command::Inject(args) => return run::inject(&project()?, args).await,
     };
     components::component_command(&project()?, component_type, command).await
 }

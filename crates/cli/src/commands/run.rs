@@ -4,22 +4,174 @@
 use std::process::{Command, Stdio};
 use std::thread;
 
-use keystack_secrets_core::ValidationLevel;
-use keystack_stack::Project;
-use keystack_stack::concurrency::concurrency_from_env;
-use keystack_stack::{resolve_validated, stack_references};
+use std::io::Write;
+use std::path::Path;
 
-use crate::args::RunArgs;
-use crate::context::{named_or_selected_stack, stack_manager, status, validate_stack};
+use keystack_secrets_core::{SecretValue, ValidationLevel};
+use keystack_stack::concurrency::concurrency_from_env;
+use keystack_stack::{LoadedStack, Project, TemplateInput, resolve_with, stack_references};
+
+use crate::args::{InjectArgs, RunArgs};
+use crate::context::{named_or_selected_stack, stack_manager, status, validate_stack_with};
+use keystack_cli::dotenv::is_env_name;
 use crate::error::{CliError, exit};
+use crate::files::RunFolder;
 use crate::mask::{copy_masked, patterns};
 
 /// Variables Keystack reads for itself (the local store's key), removed
 /// from the child's environment unless the stack maps them.
 const CONSUMED_BY_KEYSTACK: &[&str] = &["KEYSTACK_LOCAL_KEY"];
 
+/// What `run` delivers beyond the stack's mapped attributes, in the order
+/// they are set: `--env-file` variables, then `--env` (a name given twice:
+/// the later wins), then files.
+struct Delivery {
+    variables: Vec<(String, TemplateInput)>,
+    files: Vec<(String, TemplateInput)>,
+}
+
+impl Delivery {
+    fn from_args(args: &RunArgs) -> Result<Self, CliError> {
+        let mut variables = Vec::new();
+        for path in &args.env_file {
+            let text = read_text(path, "--env-file")?;
+            let pairs = keystack_cli::dotenv::parse(&text).map_err(|e| {
+                CliError::usage(format!("--env-file {}: {e}", path.display()))
+            })?;
+            for (name, value) in pairs {
+                if !is_env_name(&name) {
+                    return Err(CliError::usage(format!(
+                        "--env-file {}: '{name}' is not a variable name (letters, digits and '_', \
+                         not starting with a digit)",
+                        path.display()
+                    )));
+                }
+                let origin = format!("--env-file {} ({name})", path.display());
+                variables.push((name, TemplateInput::new(origin, value)?));
+            }
+        }
+        for given in &args.env {
+            let (name, template) = assignment("--env", given)?;
+            variables.push((name.to_owned(), TemplateInput::new(format!("--env {name}"), template)?));
+        }
+        let mut files: Vec<(String, TemplateInput)> = Vec::new();
+        for given in &args.file {
+            let (name, template) = assignment("--file", given)?;
+            if files.iter().any(|(n, _)| n == name) {
+                return Err(CliError::usage(format!("--file {name} is given twice; keep one")));
+            }
+            files.push((name.to_owned(), TemplateInput::new(format!("--file {name}"), template)?));
+        }
+        if let Some((name, _)) = files
+            .iter()
+            .find(|(name, _)| variables.iter().any(|(v, _)| v == name))
+        {
+            return Err(CliError::usage(format!(
+                "{name} is given both as a variable (--env or --env-file) and as a file (--file); keep one"
+            )));
+        }
+        Ok(Self { variables, files })
+    }
+
+    /// Every template, variables first.
+    fn templates(&self) -> Vec<TemplateInput> {
+        self.variables
+            .iter()
+            .chain(&self.files)
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+}
+
+/// `NAME=TEMPLATE` of `flag`, with NAME checked to be a variable name.
+fn assignment<'a>(flag: &str, given: &'a str) -> Result<(&'a str, &'a str), CliError> {
+    let (name, template) = given.split_once('=').ok_or_else(|| {
+        CliError::usage(format!(
+            "{flag} takes NAME=TEMPLATE (e.g. {flag} 'DATABASE_URL=postgres://{{{{db.user}}}}@db/ml'), \
+             not '{}'",
+            given.chars().take(40).collect::<String>().escape_debug()
+        ))
+    })?;
+    if !is_env_name(name) {
+        return Err(CliError::usage(format!(
+            "{flag} {}: not a variable name (letters, digits and '_', not starting with a digit)",
+            name.escape_debug()
+        )));
+    }
+    Ok((name, template))
+}
+
+/// The text of a file a command reads (`-`: standard input), at most 16 MiB.
+fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
+    const MAX: u64 = 16 << 20;
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(std::io::stdin(), MAX + 1), &mut bytes)?;
+        bytes
+    } else {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX + 1), &mut bytes))
+            .map_err(|e| {
+                CliError::usage(format!("{what} {}: cannot read it: {e}", path.display()))
+            })?;
+        bytes
+    };
+    if bytes.len() as u64 > MAX {
+        return Err(CliError::usage(format!(
+            "{what} {}: over {MAX} bytes",
+            path.display()
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| CliError::usage(format!("{what} {}: not UTF-8 text", path.display())))
+}
+
+/// The lines GitHub Actions (and runners that read its workflow commands)
+/// masks in its log: one `::add-mask::` per value, and per line of a
+/// multi-line value, with `%`, CR and LF escaped as the Actions toolkit does.
+fn ci_mask_lines(values: &[SecretValue]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for value in values {
+        let value = value.expose();
+        let pieces: Vec<&str> = if value.contains('\n') {
+            value
+                .split('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                .collect()
+        } else {
+            vec![value]
+        };
+        for piece in pieces.into_iter().filter(|p| !p.trim().is_empty()) {
+            let escaped = piece
+                .replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A");
+            let line = format!("::add-mask::{escaped}");
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    lines
+}
+
+/// The stack a command works on: all of it, or the components `--only` names.
+fn selected(stack: LoadedStack, only: &[String]) -> Result<LoadedStack, CliError> {
+    if only.is_empty() {
+        Ok(stack)
+    } else {
+        Ok(keystack_stack::delivery::only(&stack, only)?)
+    }
+}
+
 pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError> {
-    let stack = named_or_selected_stack(project, args.stack.as_deref())?;
+    let stack = selected(
+        named_or_selected_stack(project, args.stack.as_deref())?,
+        &args.only,
+    )?;
+    let delivery = Delivery::from_args(&args)?;
+    let templates = delivery.templates();
     let announcement = (!args.quiet).then(|| {
         format!(
             "keystack: running on stack '{}' of project {}",
@@ -28,19 +180,24 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
         )
     });
     let level = ValidationLevel::from_env().map_err(|e| CliError::usage(e.to_string()))?;
-    let (mut manager, validated) = validate_stack(project, &stack, level).await?;
-    if manager.is_none() && !stack_references(&stack)?.is_empty() {
+    let (mut manager, validated) = validate_stack_with(project, &stack, &templates, level).await?;
+    let template_references = templates
+        .iter()
+        .any(|t| t.references().is_ok_and(|r| !r.is_empty()));
+    if manager.is_none() && (template_references || !stack_references(&stack)?.is_empty()) {
         manager = Some(stack_manager(project, &stack)?);
     }
     // What validation fetched is reused: at SECRET_AND_KEY_EXISTS, running
     // costs no call beyond validation's.
-    let resolved = resolve_validated(
+    let (resolved, rendered) = resolve_with(
         &stack,
+        &templates,
         manager.as_deref(),
         validated,
         concurrency_from_env()?,
     )
     .await?;
+    let (variable_values, file_values) = rendered.split_at(delivery.variables.len());
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
     command.args(rest);
@@ -55,6 +212,49 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
     for (name, value) in &environment {
         command.env(name, value.expose());
     }
+    for ((name, _), value) in delivery.variables.iter().zip(variable_values) {
+        command.env(name, value.expose());
+    }
+    // Files: the stack's attributes declared `as_file`, then `--file`
+    // (which wins for the same variable).
+    let stack_files = resolved.files(project.catalog());
+    let mut files: Vec<(&str, &SecretValue)> = Vec::new();
+    for (name, value, origin) in &stack_files {
+        if delivery.files.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        if files.iter().any(|(n, _)| n == name) {
+            return Err(CliError::usage(format!(
+                "{name} would be the path of two files ({origin} and another component's); \
+                 choose one with --only, or give it with --file"
+            )));
+        }
+        files.push((name, value));
+    }
+    for ((name, _), value) in delivery.files.iter().zip(file_values) {
+        files.push((name, value));
+    }
+    // Removed when dropped: after the command ends, or on any error.
+    let _folder = if files.is_empty() {
+        None
+    } else {
+        let folder = RunFolder::create()?;
+        for (name, value) in &files {
+            let path = folder.write(name, value)?;
+            command.env(name, path);
+        }
+        folder.share_with_child()?;
+        Some(folder)
+    };
+    drop(files);
+    drop(stack_files);
+    if args.ci_mask || std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        let mut out = std::io::stdout().lock();
+        for line in ci_mask_lines(&resolved.secret_values) {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+    }
     let masks = if args.no_masking {
         Vec::new()
     } else {
@@ -65,6 +265,7 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
     // this point.
     drop(environment);
     drop(resolved);
+    drop(rendered);
     drop(manager);
     let masking = !masks.is_empty();
     if masking {
@@ -224,4 +425,103 @@ mod tests {
     fn the_local_store_key_is_among_the_variables_kept_from_the_child() {
         assert!(super::CONSUMED_BY_KEYSTACK.contains(&keystack_secrets_local::LOCAL_KEY_ENV));
     }
+}
+
+/// `keystack inject`: renders a text file's references through the stack's
+/// secrets manager, with the grammar and escapes of every other value. Its
+/// references are validated at the level first (all problems at once), and
+/// each distinct secret is read once.
+pub(super) async fn inject(project: &Project, args: InjectArgs) -> Result<u8, CliError> {
+    // Only the secrets manager: the stack's other components are not this
+    // command's business.
+    let stack = keystack_stack::delivery::only(
+        &named_or_selected_stack(project, args.stack.as_deref())?,
+        &[],
+    )?;
+    if let Some(out) = &args.output
+        && !args.force
+        && out.symlink_metadata().is_ok()
+    {
+        return Err(CliError {
+            code: exit::EXISTS,
+            message: format!(
+                "{} exists; give --force to replace it",
+                out.display()
+            ),
+        });
+    }
+    let text = read_text(&args.input, "-i")?;
+    let origin = if args.input == Path::new("-") {
+        "standard input".to_owned()
+    } else {
+        args.input.display().to_string()
+    };
+    let template = TemplateInput::new(origin, text)?;
+    let templates = [template];
+    let level = ValidationLevel::from_env().map_err(|e| CliError::usage(e.to_string()))?;
+    let (mut manager, validated) = validate_stack_with(project, &stack, &templates, level).await?;
+    if manager.is_none() && templates[0].references().is_ok_and(|r| !r.is_empty()) {
+        manager = Some(stack_manager(project, &stack)?);
+    }
+    let (_, rendered) = resolve_with(
+        &stack,
+        &templates,
+        manager.as_deref(),
+        validated,
+        concurrency_from_env()?,
+    )
+    .await?;
+    let rendered = &rendered[0];
+    match &args.output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(rendered.expose().as_bytes())?;
+            out.flush()?;
+        }
+        Some(path) => write_private(path, rendered.expose().as_bytes(), args.force)?,
+    }
+    Ok(0)
+}
+
+/// Writes `bytes` to `path` with mode 0600: a new file, or with `replace`
+/// a file written beside it and renamed over it (never half-written).
+fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), CliError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let failed = |e: std::io::Error| CliError::failure(format!("cannot write {}: {e}", path.display()));
+    let target = if replace {
+        let name = path
+            .file_name()
+            .ok_or_else(|| CliError::usage(format!("-o {}: not a file name", path.display())))?;
+        path.with_file_name(format!(
+            ".{}.keystack-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ))
+    } else {
+        path.to_owned()
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&target)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists if !replace => CliError {
+                code: exit::EXISTS,
+                message: format!("{} exists; give --force to replace it", path.display()),
+            },
+            _ => failed(e),
+        })?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&target);
+        return Err(failed(e));
+    }
+    if replace {
+        std::fs::rename(&target, path).map_err(|e| {
+            let _ = std::fs::remove_file(&target);
+            failed(e)
+        })?;
+    }
+    Ok(())
 }
