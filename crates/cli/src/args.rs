@@ -374,6 +374,11 @@ pub(crate) enum StackCommand {
         name: String,
         /// The file to write (default: NAME.yaml; `-`: standard output).
         file: Option<std::path::PathBuf>,
+        /// `keystack` (the stack and its components, for `stack import`), or
+        /// `external-secrets` (External Secrets Operator manifests: a
+        /// SecretStore and an ExternalSecret per component with references).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Keystack)]
+        format: ExportFormat,
     },
     /// Register a stack and its components from an exported file.
     Import {
@@ -446,6 +451,15 @@ pub(crate) struct RunArgs {
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<std::ffi::OsString>,
+}
+
+/// What `stack export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// Keystack's own format, which `stack import` reads.
+    Keystack,
+    /// External Secrets Operator manifests for Kubernetes.
+    ExternalSecrets,
 }
 
 #[derive(Debug, Args)]

@@ -111,11 +111,7 @@ fn rand_suffix() -> u32 {
 /// if another user owns it or others may write in it.
 pub(crate) fn runs_dir() -> Result<PathBuf, CliError> {
     let uid = rustix::process::getuid().as_raw();
-    let top = match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
-        Some(runtime) => PathBuf::from(runtime).join("keystack"),
-        None => std::env::temp_dir().join(format!("keystack-{uid}")),
-    };
-    let runs = top.join("runs");
+    let (top, runs) = places();
     for dir in [&top, &runs] {
         match fs::DirBuilder::new().mode(0o700).create(dir) {
             Ok(()) => {}
@@ -137,9 +133,37 @@ pub(crate) fn runs_dir() -> Result<PathBuf, CliError> {
     Ok(runs)
 }
 
+/// `keystack` and `keystack/runs` under the runtime (or temporary) folder.
+fn places() -> (PathBuf, PathBuf) {
+    let top = match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        Some(runtime) => PathBuf::from(runtime).join("keystack"),
+        None => std::env::temp_dir().join(format!(
+            "keystack-{}",
+            rustix::process::getuid().as_raw()
+        )),
+    };
+    let runs = top.join("runs");
+    (top, runs)
+}
+
+/// Removes what runs killed outright left, if there is a folder of run
+/// folders and it is this user's own: every `keystack run` does this
+/// first, files or not.
+pub(crate) fn sweep_left_behind() {
+    let (top, runs) = places();
+    let uid = rustix::process::getuid().as_raw();
+    let private = |dir: &Path| {
+        fs::symlink_metadata(dir)
+            .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0)
+    };
+    if private(&top) && private(&runs) {
+        sweep(&runs);
+    }
+}
+
 /// Removes the folders of runs that no longer live: their lock can be
 /// taken (or, for a folder its run died before locking, it is a minute old).
-pub(crate) fn sweep(base: &Path) {
+fn sweep(base: &Path) {
     let Ok(entries) = fs::read_dir(base) else {
         return;
     };

@@ -161,6 +161,10 @@ impl SecretsManager for ProgressManager {
         self.inner.info()
     }
 
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        self.inner.remote_name(name)
+    }
+
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         self.inner.register_secret(secret).await
     }

@@ -537,6 +537,10 @@ impl SecretsManager for AwsSecretsManager {
         }
     }
 
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        Some(self.aws_name(name))
+    }
+
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let text = self.payload(secret)?;
         let created = self

@@ -453,6 +453,10 @@ impl SecretsManager for AzureSecretsManager {
         }
     }
 
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        self.id(name).ok()
+    }
+
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let name = secret.name();
         let id = self.id(name)?;

@@ -173,6 +173,10 @@ impl SecretsManager for CountingManager {
         self.inner.info()
     }
 
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        self.inner.remote_name(name)
+    }
+
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         bump(&self.counters.register);
         self.inner.register_secret(secret).await

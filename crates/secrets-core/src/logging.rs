@@ -76,6 +76,10 @@ impl SecretsManager for LoggingManager {
         self.inner.info()
     }
 
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        self.inner.remote_name(name)
+    }
+
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let started = Instant::now();
         let result = self.inner.register_secret(secret).await;

@@ -15,6 +15,16 @@ pub trait SecretsManager: Debug + Send + Sync + 'static {
     /// What this manager is and what it can do.
     fn info(&self) -> ManagerInfo;
 
+    /// The name the service gives secret `name` (an AWS secret name, a GCP
+    /// secret ID, a Vault path inside the mount), for tools that read the
+    /// service directly (External Secrets manifests); `None` for a manager
+    /// whose secrets no other tool reads (the local store). Computes only:
+    /// nothing is contacted.
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        let _ = name;
+        None
+    }
+
     /// Stores a new secret. Fails with [`Error::AlreadyExists`] if the name is taken.
     async fn register_secret(&self, secret: &Secret) -> Result<()>;
 

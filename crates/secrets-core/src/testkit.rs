@@ -182,6 +182,10 @@ impl SecretsManager for LatencyManager {
         self.inner.info()
     }
 
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        self.inner.remote_name(name)
+    }
+
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let _call = self.wait().await;
         self.inner.register_secret(secret).await

@@ -490,6 +490,10 @@ impl SecretsManager for GcpSecretsManager {
         }
     }
 
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        Some(self.secret_id(name))
+    }
+
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let name = secret.name();
         let payload = self.payload(secret)?;

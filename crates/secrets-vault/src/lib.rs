@@ -503,6 +503,10 @@ impl SecretsManager for VaultSecretsManager {
         }
     }
 
+    fn remote_name(&self, name: &SecretName) -> Option<String> {
+        Some(self.path(name))
+    }
+
     async fn register_secret(&self, secret: &Secret) -> Result<()> {
         let path = self.path(secret.name());
         if !self.write(&path, secret, 0).await? {

@@ -260,6 +260,14 @@ pub enum StackError {
         /// What is wrong with its references.
         source: keystack_secrets_core::ReferenceError,
     },
+    /// The stack cannot be exported as External Secrets manifests.
+    #[error("stack '{stack}' cannot be exported for the External Secrets Operator: {message}")]
+    ExternalSecrets {
+        /// The stack.
+        stack: String,
+        /// Why, and what to do.
+        message: String,
+    },
     /// `--only` named something the stack does not have.
     #[error("stack '{stack}' has no component {unmatched} (by type or name); it has: {available}")]
     NoSuchSelection {

@@ -17,6 +17,7 @@ mod component;
 pub mod concurrency;
 pub mod delivery;
 mod error;
+pub mod external_secrets;
 pub mod fetch;
 pub mod flavor;
 mod hint;

@@ -172,6 +172,7 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
     )?;
     let delivery = Delivery::from_args(&args)?;
     let templates = delivery.templates();
+    crate::files::sweep_left_behind();
     let announcement = (!args.quiet).then(|| {
         format!(
             "keystack: running on stack '{}' of project {}",

@@ -14,7 +14,7 @@ use keystack_stack::{
 use zeroize::Zeroizing;
 
 use super::secrets::key_list;
-use crate::args::{Format, StackCommand, StackComponents};
+use crate::args::{ExportFormat, Format, StackCommand, StackComponents};
 use crate::context::{
     named_or_selected_stack, print_warnings, project, stack_manager, status, validate_stack,
     validation_level,
@@ -159,13 +159,15 @@ pub(super) async fn stack_command(command: StackCommand) -> Result<u8, CliError>
                 secrets.len()
             ));
         }
-        StackCommand::Export { name, file } => {
+        StackCommand::Export { name, file, format } => {
             let stack = project.load_stack(&name)?;
-            let export = StackExport {
-                stack: stack.stack,
-                components: stack.components,
+            let text = match format {
+                ExportFormat::Keystack => keystack_stack::yaml::to_string(&StackExport {
+                    stack: stack.stack,
+                    components: stack.components,
+                }),
+                ExportFormat::ExternalSecrets => external_secrets(&project, &stack)?,
             };
-            let text = keystack_stack::yaml::to_string(&export);
             // ZenML's forms: no file writes NAME.yaml; `-` is standard output.
             let file = file.unwrap_or_else(|| format!("{name}.yaml").into());
             if file.as_os_str() == "-" {
@@ -366,4 +368,27 @@ async fn register_secrets(
         }
     }
     Ok(())
+}
+
+/// The stack as External Secrets Operator manifests; what could not be
+/// carried over is reported on standard error.
+fn external_secrets(project: &Project, stack: &LoadedStack) -> Result<String, CliError> {
+    // The local store is refused before anything opens it.
+    let remote = stack
+        .component(ComponentType::SecretsManager)
+        .is_some_and(|sm| sm.flavor(project.catalog()).is_ok_and(|f| !f.local));
+    let manager = if remote {
+        Some(stack_manager(project, stack)?)
+    } else {
+        None
+    };
+    let (text, left_out) = keystack_stack::external_secrets::manifests(
+        stack,
+        project.catalog(),
+        &|name| manager.as_ref()?.remote_name(name),
+    )?;
+    for item in left_out {
+        eprintln!("note: {item}");
+    }
+    Ok(text)
 }

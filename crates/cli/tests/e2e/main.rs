@@ -3,6 +3,7 @@
 mod azure;
 mod components;
 mod copy;
+mod delivery;
 mod docs;
 mod faults;
 mod gcp;
@@ -200,6 +201,8 @@ impl Sandbox {
                 command.env_remove(&*name);
             }
         }
+        // A run under GitHub Actions would print `::add-mask::` lines.
+        command.env_remove("GITHUB_ACTIONS");
         command
             .env("HOME", self.dir.path().join("home"))
             .env("KEYSTACK_DATA_DIR", self.dir.path().join("data"))
