@@ -5,7 +5,9 @@ use super::{Emulator, venv};
 /// How to install, start, probe and reset it.
 pub(super) const EMULATOR: Emulator = Emulator {
     name: "moto",
-    requirements: &["moto[server]==5.2.5"],
+    // jsonschema and PyYAML (which moto needs too, at these versions) also
+    // check the External Secrets manifests against the operator's CRDs.
+    requirements: &["moto[server]==5.2.5", "jsonschema==4.26.0", "PyYAML==6.0.4"],
     program: "moto_server",
     marker: "moto_server",
     prepare: None,

@@ -445,3 +445,126 @@ fn only_the_named_components_are_validated_fetched_and_delivered() {
         .err_has("experiment_tracker 'mlflow'");
     s.run_env(&secret_args(&["delete-all", "-y"]), &env).ok();
 }
+
+/// Checks `manifests` against the operator's CRD schemas (`eso_schema.py`).
+fn fits_the_operators_schemas(manifests: &str) {
+    use std::io::Write;
+    let python = std::env::var("KEYSTACK_TEST_PYTHON").expect("KEYSTACK_TEST_PYTHON");
+    let crds = concat!(env!("CARGO_MANIFEST_DIR"), "/../stack/tests/data/external-secrets");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/eso_schema.py");
+    let mut child = Command::new(python)
+        .args([script, crds])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(manifests.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}\n{manifests}");
+    assert!(report.contains("SecretStore") && report.contains("ExternalSecret"), "{report}");
+}
+
+#[test]
+fn external_secrets_manifests_fit_the_operators_schemas() {
+    // The schema check needs the emulators' Python (jsonschema, PyYAML).
+    if emulator_var("KEYSTACK_TEST_PYTHON", "the External Secrets schema check").is_none() {
+        return;
+    }
+    let s = Sandbox::new();
+    s.run(&[
+        "experiment-tracker",
+        "register",
+        "mlflow",
+        "--flavor=mlflow",
+        "--tracking_uri=https://{{db.user}}:{{db.password}}@mlflow:5000/\\{{literal}}",
+        "--tracking_password={{mlflow_secret.password}}",
+    ])
+    .ok();
+    s.run(&[
+        "alerter",
+        "register",
+        "slack",
+        "--flavor=slack",
+        "--slack_token={{slack.token}}",
+    ])
+    .ok();
+    let managers: [(&str, &[&str], &str); 4] = [
+        (
+            "aws",
+            &["--region_name=eu-west-1", "--namespace=prod"],
+            "keystack/prod/db",
+        ),
+        ("gcp", &["--project_id=ml-prod"], "keystack-db"),
+        (
+            "azure",
+            &["--key_vault_name=ml-vault", "--namespace=prod"],
+            "keystack4-prod-db",
+        ),
+        (
+            "vault",
+            &["--url=https://vault.example:8200", "--vault_namespace=ml"],
+            "keystack/db",
+        ),
+    ];
+    for (flavor, settings, remote_db) in managers {
+        let mut register = vec![
+            "secrets-manager".to_owned(),
+            "register".to_owned(),
+            format!("{flavor}_sm"),
+            format!("--flavor={flavor}"),
+        ];
+        register.extend(settings.iter().map(|s| s.to_string()));
+        let register: Vec<&str> = register.iter().map(String::as_str).collect();
+        s.run(&register).ok();
+        let stack = format!("on_{flavor}");
+        s.run(&[
+            "stack",
+            "register",
+            &stack,
+            "-o",
+            "default",
+            "-a",
+            "default",
+            "-x",
+            &format!("{flavor}_sm"),
+            "-e",
+            "mlflow",
+            "-al",
+            "slack",
+        ])
+        .ok();
+        let out = s
+            .run_env(
+                &["stack", "export", &stack, "-", "--format", "external-secrets"],
+                &[("VAULT_TOKEN", "unused"), ("BAO_TOKEN", "")],
+            )
+            .ok();
+        let manifests = out.stdout;
+        fits_the_operators_schemas(&manifests);
+        // One store, one ExternalSecret per component with references;
+        // the Secret's keys are the variables `keystack run` sets.
+        let kinds = |kind: &str| manifests.lines().filter(|l| *l == kind).count();
+        assert_eq!(kinds("kind: SecretStore"), 1, "{manifests}");
+        assert_eq!(kinds("kind: ExternalSecret"), 2, "{manifests}");
+        for needle in [
+            &format!("key: {remote_db}")[..],
+            "property: password",
+            "MLFLOW_TRACKING_URI: https://{{ .ref0 }}:{{ .ref1 }}{{ \"@mlflow:5000/{{literal}}\" }}",
+            "MLFLOW_TRACKING_PASSWORD: \"{{ .ref2 }}\"",
+            "SLACK_BOT_TOKEN: \"{{ .ref0 }}\"",
+            "name: on-",
+        ] {
+            assert!(manifests.contains(needle), "{needle} in:\n{manifests}");
+        }
+    }
+    // The local store: refused, with the reason.
+    s.run(&["stack", "export", "default", "-", "--format", "external-secrets"])
+        .fails(2)
+        .err_has("this machine's store, which a cluster cannot read");
+}
