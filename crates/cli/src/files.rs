@@ -36,11 +36,7 @@ impl RunFolder {
     pub(crate) fn create() -> Result<Self, CliError> {
         let base = runs_dir()?;
         sweep(&base);
-        let path = base.join(format!(
-            "run-{}-{:08x}",
-            std::process::id(),
-            rand_suffix()
-        ));
+        let path = base.join(format!("run-{}-{:08x}", std::process::id(), rand_suffix()));
         fs::DirBuilder::new()
             .mode(0o700)
             .create(&path)
@@ -137,10 +133,9 @@ pub(crate) fn runs_dir() -> Result<PathBuf, CliError> {
 fn places() -> (PathBuf, PathBuf) {
     let top = match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
         Some(runtime) => PathBuf::from(runtime).join("keystack"),
-        None => std::env::temp_dir().join(format!(
-            "keystack-{}",
-            rustix::process::getuid().as_raw()
-        )),
+        None => {
+            std::env::temp_dir().join(format!("keystack-{}", rustix::process::getuid().as_raw()))
+        }
     };
     let runs = top.join("runs");
     (top, runs)

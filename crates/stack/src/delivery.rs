@@ -90,8 +90,7 @@ pub fn only(stack: &LoadedStack, selectors: &[String]) -> Result<LoadedStack, St
     }
     let mut limited = stack.clone();
     limited.components.retain(|c| {
-        c.component_type == ComponentType::SecretsManager
-            || selectors.iter().any(|s| matches(s, c))
+        c.component_type == ComponentType::SecretsManager || selectors.iter().any(|s| matches(s, c))
     });
     Ok(limited)
 }

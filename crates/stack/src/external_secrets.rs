@@ -146,11 +146,13 @@ pub fn manifests(
         stack: name.clone(),
         message,
     };
-    let sm = stack.component(ComponentType::SecretsManager).ok_or_else(|| {
-        refuse(format!(
-            "it has no secrets manager; add one with `keystack stack update {name} -x NAME`"
-        ))
-    })?;
+    let sm = stack
+        .component(ComponentType::SecretsManager)
+        .ok_or_else(|| {
+            refuse(format!(
+                "it has no secrets manager; add one with `keystack stack update {name} -x NAME`"
+            ))
+        })?;
     let provider = provider(sm, catalog).map_err(refuse)?;
     let store = k8s_name(&format!("{name}-{}", sm.name));
     let labels = || {

@@ -37,6 +37,7 @@ pub mod zenml;
 mod pipeline_tests;
 
 pub use component::{AttributeValue, Component, FoundReference, Warning, check_name};
+pub use delivery::TemplateInput;
 pub use error::StackError;
 pub use fetch::stack_references;
 pub use flavor::{AttributeSpec, AttributeType, Catalog, ComponentType, Flavor};
@@ -44,7 +45,6 @@ pub use hint::did_you_mean;
 pub use project::{LoadedStack, Project};
 pub use register_secrets::{PlannedSecret, plan_register_secrets};
 pub use registry::BackendRegistry;
-pub use delivery::TemplateInput;
 pub use resolve::{ResolvedComponent, ResolvedStack, resolve, resolve_validated, resolve_with};
 pub use stack::{Stack, StackExport};
 pub use step::{StackHandle, StepContext};

@@ -13,10 +13,10 @@ use keystack_stack::{LoadedStack, Project, TemplateInput, resolve_with, stack_re
 
 use crate::args::{InjectArgs, RunArgs};
 use crate::context::{named_or_selected_stack, stack_manager, status, validate_stack_with};
-use keystack_cli::dotenv::is_env_name;
 use crate::error::{CliError, exit};
 use crate::files::RunFolder;
 use crate::mask::{copy_masked, patterns};
+use keystack_cli::dotenv::is_env_name;
 
 /// Variables Keystack reads for itself (the local store's key), removed
 /// from the child's environment unless the stack maps them.
@@ -35,9 +35,8 @@ impl Delivery {
         let mut variables = Vec::new();
         for path in &args.env_file {
             let text = read_text(path, "--env-file")?;
-            let pairs = keystack_cli::dotenv::parse(&text).map_err(|e| {
-                CliError::usage(format!("--env-file {}: {e}", path.display()))
-            })?;
+            let pairs = keystack_cli::dotenv::parse(&text)
+                .map_err(|e| CliError::usage(format!("--env-file {}: {e}", path.display())))?;
             for (name, value) in pairs {
                 if !is_env_name(&name) {
                     return Err(CliError::usage(format!(
@@ -52,15 +51,23 @@ impl Delivery {
         }
         for given in &args.env {
             let (name, template) = assignment("--env", given)?;
-            variables.push((name.to_owned(), TemplateInput::new(format!("--env {name}"), template)?));
+            variables.push((
+                name.to_owned(),
+                TemplateInput::new(format!("--env {name}"), template)?,
+            ));
         }
         let mut files: Vec<(String, TemplateInput)> = Vec::new();
         for given in &args.file {
             let (name, template) = assignment("--file", given)?;
             if files.iter().any(|(n, _)| n == name) {
-                return Err(CliError::usage(format!("--file {name} is given twice; keep one")));
+                return Err(CliError::usage(format!(
+                    "--file {name} is given twice; keep one"
+                )));
             }
-            files.push((name.to_owned(), TemplateInput::new(format!("--file {name}"), template)?));
+            files.push((
+                name.to_owned(),
+                TemplateInput::new(format!("--file {name}"), template)?,
+            ));
         }
         if let Some((name, _)) = files
             .iter()
@@ -85,17 +92,17 @@ impl Delivery {
 
 /// `NAME=TEMPLATE` of `flag`, with NAME checked to be a variable name.
 fn assignment<'a>(flag: &str, given: &'a str) -> Result<(&'a str, &'a str), CliError> {
+    // The value is not repeated: it may be a credential pasted by mistake.
     let (name, template) = given.split_once('=').ok_or_else(|| {
         CliError::usage(format!(
-            "{flag} takes NAME=TEMPLATE (e.g. {flag} 'DATABASE_URL=postgres://{{{{db.user}}}}@db/ml'), \
-             not '{}'",
-            given.chars().take(40).collect::<String>().escape_debug()
+            "{flag} takes NAME=TEMPLATE (e.g. {flag} 'DATABASE_URL=postgres://{{{{db.user}}}}@db/ml'); \
+             the value given has no '='"
         ))
     })?;
     if !is_env_name(name) {
         return Err(CliError::usage(format!(
             "{flag} {}: not a variable name (letters, digits and '_', not starting with a digit)",
-            name.escape_debug()
+            name.chars().take(64).collect::<String>().escape_debug()
         )));
     }
     Ok((name, template))
@@ -106,12 +113,17 @@ fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
     const MAX: u64 = 16 << 20;
     let bytes = if path == Path::new("-") {
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(std::io::stdin(), MAX + 1), &mut bytes)?;
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), MAX + 1),
+            &mut bytes,
+        )?;
         bytes
     } else {
         let mut bytes = Vec::new();
         std::fs::File::open(path)
-            .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX + 1), &mut bytes))
+            .and_then(|f| {
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX + 1), &mut bytes)
+            })
             .map_err(|e| {
                 CliError::usage(format!("{what} {}: cannot read it: {e}", path.display()))
             })?;
@@ -445,10 +457,7 @@ pub(super) async fn inject(project: &Project, args: InjectArgs) -> Result<u8, Cl
     {
         return Err(CliError {
             code: exit::EXISTS,
-            message: format!(
-                "{} exists; give --force to replace it",
-                out.display()
-            ),
+            message: format!("{} exists; give --force to replace it", out.display()),
         });
     }
     let text = read_text(&args.input, "-i")?;
@@ -488,7 +497,8 @@ pub(super) async fn inject(project: &Project, args: InjectArgs) -> Result<u8, Cl
 /// a file written beside it and renamed over it (never half-written).
 fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), CliError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let failed = |e: std::io::Error| CliError::failure(format!("cannot write {}: {e}", path.display()));
+    let failed =
+        |e: std::io::Error| CliError::failure(format!("cannot write {}: {e}", path.display()));
     let target = if replace {
         let name = path
             .file_name()

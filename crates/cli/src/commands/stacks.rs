@@ -382,11 +382,10 @@ fn external_secrets(project: &Project, stack: &LoadedStack) -> Result<String, Cl
     } else {
         None
     };
-    let (text, left_out) = keystack_stack::external_secrets::manifests(
-        stack,
-        project.catalog(),
-        &|name| manager.as_ref()?.remote_name(name),
-    )?;
+    let (text, left_out) =
+        keystack_stack::external_secrets::manifests(stack, project.catalog(), &|name| {
+            manager.as_ref()?.remote_name(name)
+        })?;
     for item in left_out {
         eprintln!("note: {item}");
     }

@@ -23,8 +23,11 @@ fn with_secrets() -> Sandbox {
         b"dl-pw-7c1e",
     )
     .ok();
-    s.run_stdin(&secret_args(&["register", "pem", "--key=@-"]), PEM.as_bytes())
-        .ok();
+    s.run_stdin(
+        &secret_args(&["register", "pem", "--key=@-"]),
+        PEM.as_bytes(),
+    )
+    .ok();
     s
 }
 
@@ -32,9 +35,18 @@ fn with_secrets() -> Sandbox {
 fn templated_variables_are_validated_resolved_and_masked() {
     let s = with_secrets();
     let url = "DATABASE_URL=postgres://{{db.user}}:{{db.password}}@db:5432/ml";
-    s.run(&["run", "--no-masking", "--env", url, "--", "sh", "-c", "echo $DATABASE_URL"])
-        .ok()
-        .out_has("postgres://dl-ana:dl-pw-7c1e@db:5432/ml");
+    s.run(&[
+        "run",
+        "--no-masking",
+        "--env",
+        url,
+        "--",
+        "sh",
+        "-c",
+        "echo $DATABASE_URL",
+    ])
+    .ok()
+    .out_has("postgres://dl-ana:dl-pw-7c1e@db:5432/ml");
     // Masked like every other value.
     let masked = s
         .run(&["run", "--env", url, "--", "sh", "-c", "echo $DATABASE_URL"])
@@ -64,8 +76,16 @@ fn templated_variables_are_validated_resolved_and_masked() {
             "echo \"$DATABASE_URL|$MODE\"; printf '%s' \"$KEY\" | wc -l",
         ])
         .ok();
-    assert!(out.stdout.contains("postgres://dl-ana@db/ml|stream"), "{}", out.stdout);
-    assert!(out.stdout.contains('3'), "a multi-line value whole: {}", out.stdout);
+    assert!(
+        out.stdout.contains("postgres://dl-ana@db/ml|stream"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains('3'),
+        "a multi-line value whole: {}",
+        out.stdout
+    );
 
     // A missing secret or key is found before anything runs, with where
     // it was given; validation of the stack's own references runs too.
@@ -158,12 +178,19 @@ fn files_are_private_and_removed_when_the_command_ends() {
     );
     // The attribute declared as a file: its path in the variable.
     let creds = out.stdout.lines().nth(1).unwrap();
-    assert!(creds.ends_with("/GOOGLE_APPLICATION_CREDENTIALS"), "{creds}");
+    assert!(
+        creds.ends_with("/GOOGLE_APPLICATION_CREDENTIALS"),
+        "{creds}"
+    );
     assert!(
         !out.stdout.contains("dl-line-one-9f"),
         "the key itself is not in the environment"
     );
-    assert!(run_folders(&s).is_empty(), "left behind: {:?}", run_folders(&s));
+    assert!(
+        run_folders(&s).is_empty(),
+        "left behind: {:?}",
+        run_folders(&s)
+    );
     // Also when the command fails.
     let failed = s.run_env(&["run", "--file", "CREDS={{db.user}}", "--", "false"], &env);
     assert_eq!(failed.code, 1);
@@ -328,7 +355,10 @@ fn ci_masking_prints_each_value_and_line_before_the_command() {
     ] {
         let at = lines.iter().position(|l| *l == line);
         let child = lines.iter().position(|l| *l == "child-output");
-        assert!(at.is_some() && at < child, "{line} before the command's output:\n{out}");
+        assert!(
+            at.is_some() && at < child,
+            "{line} before the command's output:\n{out}"
+        );
     }
     assert!(!out.contains("%0A"), "a multi-line value goes line by line");
     // Not outside CI; on with --ci-mask.
@@ -387,8 +417,11 @@ fn only_the_named_components_are_validated_fetched_and_delivered() {
         "-al", "slack", "--set",
     ])
     .ok();
-    s.run_env(&secret_args(&["register", "tracker", "--password=dl-tr-pw"]), &env)
-        .ok();
+    s.run_env(
+        &secret_args(&["register", "tracker", "--password=dl-tr-pw"]),
+        &env,
+    )
+    .ok();
 
     // The alerter's secret does not exist: the whole stack fails, the
     // tracker alone runs.
@@ -413,7 +446,11 @@ fn only_the_named_components_are_validated_fetched_and_delivered() {
             &env,
         )
         .ok();
-    assert!(out.stdout.contains("dl-tr-pw|dl-tr-pw|unset"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("dl-tr-pw|dl-tr-pw|unset"),
+        "{}",
+        out.stdout
+    );
     let requests = proxy.requests();
     assert!(
         requests.iter().all(|r| !r.contains("alerts")),
@@ -450,7 +487,10 @@ fn only_the_named_components_are_validated_fetched_and_delivered() {
 fn fits_the_operators_schemas(manifests: &str) {
     use std::io::Write;
     let python = std::env::var("KEYSTACK_TEST_PYTHON").expect("KEYSTACK_TEST_PYTHON");
-    let crds = concat!(env!("CARGO_MANIFEST_DIR"), "/../stack/tests/data/external-secrets");
+    let crds = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../stack/tests/data/external-secrets"
+    );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/eso_schema.py");
     let mut child = Command::new(python)
         .args([script, crds])
@@ -467,7 +507,10 @@ fn fits_the_operators_schemas(manifests: &str) {
     let out = child.wait_with_output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}\n{manifests}");
-    assert!(report.contains("SecretStore") && report.contains("ExternalSecret"), "{report}");
+    assert!(
+        report.contains("SecretStore") && report.contains("ExternalSecret"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -541,7 +584,14 @@ fn external_secrets_manifests_fit_the_operators_schemas() {
         .ok();
         let out = s
             .run_env(
-                &["stack", "export", &stack, "-", "--format", "external-secrets"],
+                &[
+                    "stack",
+                    "export",
+                    &stack,
+                    "-",
+                    "--format",
+                    "external-secrets",
+                ],
                 &[("VAULT_TOKEN", "unused"), ("BAO_TOKEN", "")],
             )
             .ok();
@@ -564,7 +614,14 @@ fn external_secrets_manifests_fit_the_operators_schemas() {
         }
     }
     // The local store: refused, with the reason.
-    s.run(&["stack", "export", "default", "-", "--format", "external-secrets"])
-        .fails(2)
-        .err_has("this machine's store, which a cluster cannot read");
+    s.run(&[
+        "stack",
+        "export",
+        "default",
+        "-",
+        "--format",
+        "external-secrets",
+    ])
+    .fails(2)
+    .err_has("this machine's store, which a cluster cannot read");
 }
