@@ -8,7 +8,7 @@ use aws_sdk_secretsmanager::config::retry::RetryConfig;
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::config::{ProvideCredentials, SharedCredentialsProvider};
 use keystack_secrets_core::remote::DEFAULT_MAX_ATTEMPTS;
-use keystack_secrets_core::remote::zenml::{Layout, Scope, ZenmlLayout};
+use keystack_secrets_core::remote::zenml::{Layout, LayoutSettings, Scope};
 use keystack_secrets_core::{Error, SecretName};
 
 use crate::{AwsSecretsManager, FLAVOR};
@@ -109,29 +109,18 @@ impl AwsBuilder {
         let config = self.config;
         config.check_required()?;
         config.check_bounds()?;
-        let zenml = match config.layout() {
-            Layout::Zenml => Some(ZenmlLayout::new(
-                FLAVOR,
-                config.scope(),
-                config.namespace.as_deref(),
-                config.component_id.as_deref(),
-                &self.component,
-                zenml_segment,
-            )?),
-            _ => {
-                keystack_secrets_core::remote::zenml::only_with_zenml_layout(
-                    FLAVOR,
-                    config.scope.is_some(),
-                    config.component_id.is_some(),
-                )?;
-                if let Some(ns) = &config.namespace {
-                    SecretName::validate(ns).map_err(|e| {
-                        Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
-                    })?;
-                }
-                None
-            }
-        };
+        let zenml = LayoutSettings {
+            layout: config.layout,
+            scope: config.scope,
+            namespace: config.namespace.as_deref(),
+            component_id: config.component_id.as_deref(),
+        }
+        .zenml(FLAVOR, &self.component, zenml_segment, Ok(()))?;
+        if let (None, Some(ns)) = (&zenml, &config.namespace) {
+            SecretName::validate(ns).map_err(|e| {
+                Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
+            })?;
+        }
         Ok(AwsSecretsManager::new(
             config,
             self.credentials.map(|c| c.0),

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use keystack_secrets_core::Error;
-use keystack_secrets_core::remote::zenml::{Layout, Scope, ZenmlLayout};
+use keystack_secrets_core::remote::zenml::{Layout, LayoutSettings, Scope};
 use keystack_secrets_core::remote::{DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS};
 use keystack_secrets_core::settings::{SettingKind, SettingValue};
 use serde::Deserialize;
@@ -304,26 +304,21 @@ impl AzureBuilder {
         let client_secret = self.client_secret.clone();
         let component = self.component.clone();
         let config = self.checked_config()?;
-        let zenml = match config.layout() {
-            Layout::Zenml => {
-                if config.scope() == Scope::None {
-                    return Err(Error::invalid_config(
-                        FLAVOR,
-                        "Keystack does not read ZenML's unscoped Azure layout (scope none: one \
-                         Key Vault secret per key); use a scoped ZenML secrets manager's secrets",
-                    ));
-                }
-                Some(ZenmlLayout::new(
-                    FLAVOR,
-                    config.scope(),
-                    config.namespace.as_deref(),
-                    config.component_id.as_deref(),
-                    &component,
-                    zenml_segment,
-                )?)
-            }
-            _ => None,
-        };
+        let zenml = LayoutSettings {
+            layout: config.layout,
+            scope: config.scope,
+            namespace: config.namespace.as_deref(),
+            component_id: config.component_id.as_deref(),
+        }
+        .zenml(
+            FLAVOR,
+            &component,
+            zenml_segment,
+            Err(
+                "Keystack does not read ZenML's unscoped Azure layout (scope none: one Key Vault \
+                 secret per key); use a scoped ZenML secrets manager's secrets",
+            ),
+        )?;
         Ok(AzureSecretsManager::new(config, client_secret, zenml))
     }
 
@@ -386,13 +381,6 @@ impl AzureBuilder {
                     ));
                 }
             }
-        }
-        if config.layout() != Layout::Zenml {
-            keystack_secrets_core::remote::zenml::only_with_zenml_layout(
-                FLAVOR,
-                config.scope.is_some(),
-                config.component_id.is_some(),
-            )?;
         }
         if let Some(ns) = config
             .namespace

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use keystack_secrets_core::Error;
-use keystack_secrets_core::remote::zenml::{Layout, Scope, ZenmlLayout};
+use keystack_secrets_core::remote::zenml::{Layout, LayoutSettings, Scope};
 use keystack_secrets_core::remote::{DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS};
 
 use crate::{FLAVOR, GcpSecretsManager};
@@ -119,34 +119,22 @@ impl GcpBuilder {
     pub fn build(self) -> Result<GcpSecretsManager, Error> {
         let component = self.component.clone();
         let config = self.checked_config()?;
-        let zenml = match config.layout() {
-            Layout::Zenml => {
-                if config.scope() == Scope::None {
-                    return Err(Error::invalid_config(
-                        FLAVOR,
-                        "Keystack does not read ZenML's unscoped GCP layout (scope none: one GCP \
-                         secret per key); use a scoped ZenML secrets manager's secrets, or copy \
-                         them over with ZenML first",
-                    ));
-                }
-                Some(ZenmlLayout::new(
-                    FLAVOR,
-                    config.scope(),
-                    config.namespace.as_deref(),
-                    config.component_id.as_deref(),
-                    &component,
-                    zenml_segment,
-                )?)
-            }
-            _ => {
-                keystack_secrets_core::remote::zenml::only_with_zenml_layout(
-                    FLAVOR,
-                    config.scope.is_some(),
-                    config.component_id.is_some(),
-                )?;
-                None
-            }
-        };
+        let zenml = LayoutSettings {
+            layout: config.layout,
+            scope: config.scope,
+            namespace: config.namespace.as_deref(),
+            component_id: config.component_id.as_deref(),
+        }
+        .zenml(
+            FLAVOR,
+            &component,
+            zenml_segment,
+            Err(
+                "Keystack does not read ZenML's unscoped GCP layout (scope none: one GCP secret \
+                 per key); use a scoped ZenML secrets manager's secrets, or copy them over with \
+                 ZenML first",
+            ),
+        )?;
         Ok(GcpSecretsManager::new(config, zenml))
     }
 

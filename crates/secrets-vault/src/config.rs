@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use keystack_secrets_core::remote::zenml::{Layout, Scope, ZenmlLayout};
+use keystack_secrets_core::remote::zenml::{Layout, LayoutSettings, Scope};
 use keystack_secrets_core::remote::{DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS};
 use keystack_secrets_core::{Error, SecretName};
 use serde::Deserialize;
@@ -251,29 +251,18 @@ impl VaultBuilder {
                 check_path(what, path)?;
             }
         }
-        let zenml = match config.layout() {
-            Layout::Zenml => Some(ZenmlLayout::new(
-                FLAVOR,
-                config.scope(),
-                config.namespace.as_deref(),
-                config.component_id.as_deref(),
-                &self.component,
-                zenml_segment,
-            )?),
-            _ => {
-                keystack_secrets_core::remote::zenml::only_with_zenml_layout(
-                    FLAVOR,
-                    config.scope.is_some(),
-                    config.component_id.is_some(),
-                )?;
-                if let Some(ns) = &config.namespace {
-                    SecretName::validate(ns).map_err(|e| {
-                        Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
-                    })?;
-                }
-                None
-            }
-        };
+        let zenml = LayoutSettings {
+            layout: config.layout,
+            scope: config.scope,
+            namespace: config.namespace.as_deref(),
+            component_id: config.component_id.as_deref(),
+        }
+        .zenml(FLAVOR, &self.component, zenml_segment, Ok(()))?;
+        if let (None, Some(ns)) = (&zenml, &config.namespace) {
+            SecretName::validate(ns).map_err(|e| {
+                Error::invalid_config(FLAVOR, format!("namespace: {}", e.problem()))
+            })?;
+        }
         if let Some(ns) = &config.vault_namespace {
             check_path("vault_namespace", ns.trim_end_matches('/'))?;
         }

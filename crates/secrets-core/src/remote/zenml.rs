@@ -337,9 +337,58 @@ impl ZenmlLayout {
     }
 }
 
+/// The settings of a backend that choose its layout, as a component gave
+/// them (`layout`, `scope`, `namespace`, `component_id`).
+#[derive(Debug, Clone, Copy)]
+pub struct LayoutSettings<'a> {
+    /// `layout` (default [`Layout::Keystack`]).
+    pub layout: Option<Layout>,
+    /// `scope` (default [`Scope::Component`]).
+    pub scope: Option<Scope>,
+    /// `namespace`.
+    pub namespace: Option<&'a str>,
+    /// `component_id`.
+    pub component_id: Option<&'a str>,
+}
+
+impl LayoutSettings<'_> {
+    /// ZenML's layout, if `layout: zenml` (`None` for Keystack's, where
+    /// `scope` and `component_id` are refused: they would mean nothing).
+    /// `segment` is the backend's rule for a name or namespace; `unscoped`
+    /// says whether it reads ZenML's scope `none` (refused with `unscoped`'s
+    /// reason otherwise).
+    pub fn zenml(
+        &self,
+        backend: &'static str,
+        component_name: &str,
+        segment: SegmentRule,
+        unscoped: Result<(), &str>,
+    ) -> Result<Option<ZenmlLayout>, Error> {
+        if self.layout.unwrap_or_default() != Layout::Zenml {
+            only_with_zenml_layout(backend, self.scope.is_some(), self.component_id.is_some())?;
+            return Ok(None);
+        }
+        let scope = self.scope.unwrap_or_default();
+        if scope == Scope::None
+            && let Err(reason) = unscoped
+        {
+            return Err(Error::invalid_config(backend, reason.to_owned()));
+        }
+        ZenmlLayout::new(
+            backend,
+            scope,
+            self.namespace,
+            self.component_id,
+            component_name,
+            segment,
+        )
+        .map(Some)
+    }
+}
+
 /// Refuses `scope` and `component_id` outside `layout: zenml`, where they
 /// would mean nothing.
-pub fn only_with_zenml_layout(
+fn only_with_zenml_layout(
     backend: &'static str,
     scope: bool,
     component_id: bool,
