@@ -14,6 +14,7 @@ use keystack_stack::{LoadedStack, Project, TemplateInput, resolve_with, stack_re
 use crate::args::{InjectArgs, RunArgs};
 use crate::context::{named_or_selected_stack, stack_manager, status, validate_stack_with};
 use crate::error::{CliError, exit};
+#[cfg(unix)]
 use crate::files::RunFolder;
 use crate::mask::{copy_masked, patterns};
 use keystack_cli::dotenv::is_env_name;
@@ -184,6 +185,7 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
     )?;
     let delivery = Delivery::from_args(&args)?;
     let templates = delivery.templates();
+    #[cfg(unix)]
     crate::files::sweep_left_behind();
     let announcement = (!args.quiet).then(|| {
         format!(
@@ -440,6 +442,29 @@ mod tests {
     }
 }
 
+/// Secrets as files rely on Unix file modes and locks.
+#[cfg(not(unix))]
+struct RunFolder;
+
+#[cfg(not(unix))]
+impl RunFolder {
+    fn create() -> Result<Self, CliError> {
+        Err(CliError::usage(
+            "secrets as files (--file, attributes delivered as files) need a Unix system: \
+             Keystack relies on its file modes and locks to keep them private"
+                .to_owned(),
+        ))
+    }
+
+    fn write(&self, _: &str, _: &SecretValue) -> Result<std::path::PathBuf, CliError> {
+        unreachable!("create() refuses")
+    }
+
+    fn share_with_child(&self) -> Result<(), CliError> {
+        Ok(())
+    }
+}
+
 /// `keystack inject`: renders a text file's references through the stack's
 /// secrets manager, with the grammar and escapes of every other value. Its
 /// references are validated at the level first (all problems at once), and
@@ -496,7 +521,6 @@ pub(super) async fn inject(project: &Project, args: InjectArgs) -> Result<u8, Cl
 /// Writes `bytes` to `path` with mode 0600: a new file, or with `replace`
 /// a file written beside it and renamed over it (never half-written).
 fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), CliError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let failed =
         |e: std::io::Error| CliError::failure(format!("cannot write {}: {e}", path.display()));
     let target = if replace {
@@ -511,18 +535,17 @@ fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), CliErro
     } else {
         path.to_owned()
     };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&target)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists if !replace => CliError {
-                code: exit::EXISTS,
-                message: format!("{} exists; give --force to replace it", path.display()),
-            },
-            _ => failed(e),
-        })?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&target).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists if !replace => CliError {
+            code: exit::EXISTS,
+            message: format!("{} exists; give --force to replace it", path.display()),
+        },
+        _ => failed(e),
+    })?;
     let written = file.write_all(bytes).and_then(|()| file.sync_all());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&target);
