@@ -73,6 +73,8 @@ pub(crate) enum FuzzTarget {
     Yaml,
     /// `--KEY=VALUE` parsing.
     Pairs,
+    /// The payloads remote backends read back (Keystack's and ZenML's).
+    Payload,
 }
 
 impl FuzzTarget {
@@ -82,6 +84,7 @@ impl FuzzTarget {
             Self::Reference => "reference",
             Self::Yaml => "yaml",
             Self::Pairs => "pairs",
+            Self::Payload => "payload",
         }
     }
 }
