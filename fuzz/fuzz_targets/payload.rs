@@ -31,7 +31,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 }
                 let other = serde_json::to_vec(&map).expect("a map serializes");
                 let again = from_payload(&other).expect_err("values do not make an error");
-                assert_eq!(again.to_string(), e.to_string(), "an error shaped by a value");
+                assert_eq!(
+                    again.to_string(),
+                    e.to_string(),
+                    "an error shaped by a value"
+                );
             }
         }
     }
