@@ -258,6 +258,8 @@ fn zenml_layout_on_aws_scope_namespace() {
         "aws",
         &[
             "--flavor=aws",
+            // moto now and then answers 500 to a listing under load.
+            "--max_attempts=6",
             "--region_name=us-east-1",
             &format!("--endpoint_url={endpoint}"),
             "--layout=zenml",
@@ -285,6 +287,8 @@ fn zenml_layout_on_aws_scope_component() {
         "aws",
         &[
             "--flavor=aws",
+            // moto now and then answers 500 to a listing under load.
+            "--max_attempts=6",
             "--region_name=us-east-1",
             &format!("--endpoint_url={endpoint}"),
             "--layout=zenml",
@@ -310,6 +314,8 @@ fn zenml_layout_on_aws_without_a_scope() {
         "aws",
         &[
             "--flavor=aws",
+            // moto now and then answers 500 to a listing under load.
+            "--max_attempts=6",
             &format!("--region_name={region}"),
             &format!("--endpoint_url={endpoint}"),
             "--layout=zenml",
