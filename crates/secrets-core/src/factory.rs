@@ -56,6 +56,15 @@ pub trait BackendFactory: Debug + Send + Sync + 'static {
     /// Builds a manager from a component's configuration. Nothing is
     /// contacted: remote clients are set up on first use.
     fn build(&self, config: &BackendConfig<'_>) -> Result<Arc<dyn SecretsManager>>;
+
+    /// Checks a component's settings as it is written: every name known,
+    /// every value of its setting's type and within its bounds. What may
+    /// still come from the environment (required settings, credentials) is
+    /// left to [`BackendFactory::build`]; nothing is read or opened.
+    fn check_settings(&self, config: &BackendConfig<'_>) -> Result<()> {
+        let _ = config;
+        Ok(())
+    }
 }
 
 /// Declares a backend's factory for the one builder shape every backend has
@@ -102,6 +111,13 @@ macro_rules! backend_factory {
                 let $c: &str = config.component;
                 let built = $also;
                 Ok(::std::sync::Arc::new(built.build()?))
+            }
+
+            fn check_settings(&self, config: &$crate::BackendConfig<'_>) -> $crate::Result<()> {
+                let nothing = |_: &str| -> Option<String> { None };
+                let builder =
+                    <$Builder>::from_lookup(nothing).with_settings(config.pairs(), config.base_dir)?;
+                builder.config.check_bounds()
             }
         }
     };

@@ -280,6 +280,14 @@ impl keystack_secrets_core::BackendFactory for LocalFactory {
         }
         Ok(Arc::new(builder.build()?))
     }
+
+    fn check_settings(&self, config: &keystack_secrets_core::BackendConfig<'_>) -> Result<()> {
+        let nothing = |_: &str| -> Option<String> { None };
+        LocalBuilder::from_lookup(nothing)
+            .with_settings(config.pairs(), config.base_dir)?
+            .config
+            .check_bounds()
+    }
 }
 
 /// The local encrypted store. Cheap to clone; clones share one connection.

@@ -32,6 +32,33 @@ impl BackendRegistry {
         self.factories.values().map(|f| f.as_ref())
     }
 
+    /// Checks the settings of the secrets manager `component` describes as
+    /// they are written ([`BackendFactory::check_settings`]): for a
+    /// register or update, before anything is saved. A flavor this binary
+    /// has no backend for is not checked here.
+    pub fn check_settings(
+        &self,
+        component: &Component,
+        project: &Project,
+    ) -> Result<(), StackError> {
+        let Some(factory) = self.factories.get(component.flavor.as_str()) else {
+            return Ok(());
+        };
+        let nothing = |_: &str| None;
+        let config = BackendConfig {
+            component: &component.name,
+            settings: component
+                .attributes
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_text()))
+                .collect(),
+            base_dir: project.root(),
+            data_dir: project.root(),
+            env: &nothing,
+        };
+        Ok(factory.check_settings(&config)?)
+    }
+
     /// Builds the secrets manager `component` describes: its attributes are
     /// the backend's settings, relative paths are taken from the project
     /// folder, and fallbacks come from this process's environment.

@@ -114,6 +114,7 @@ pub(super) async fn component_command(
                 attributes: attributes(project, component_type, &flavor, &args)?,
                 flavor,
             };
+            check_backend_settings(project, &component)?;
             let warnings = project.save_component(&component, true)?;
             print_warnings(&warnings);
             status(&format!(
@@ -215,6 +216,7 @@ pub(super) async fn component_command(
                 &component.flavor,
                 &args,
             )?);
+            check_backend_settings(project, &component)?;
             let warnings = project.save_component(&component, false)?;
             print_warnings(&warnings);
             status(&format!("Updated {component_type} '{name}'."));
@@ -263,4 +265,14 @@ pub(super) async fn component_command(
         }
     }
     Ok(0)
+}
+
+/// A secrets manager's settings, checked by its backend before the
+/// component is saved: a value out of range or of the wrong kind is refused
+/// now, not at the first command that uses it.
+fn check_backend_settings(project: &Project, component: &Component) -> Result<(), CliError> {
+    if component.component_type == ComponentType::SecretsManager {
+        crate::backends::registry().check_settings(component, project)?;
+    }
+    Ok(())
 }

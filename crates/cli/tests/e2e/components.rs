@@ -163,3 +163,47 @@ fn hand_edited_files_are_checked() {
         .fails(2)
         .err_has("default.yaml");
 }
+
+#[test]
+fn a_secrets_managers_settings_are_checked_before_it_is_saved() {
+    let s = Sandbox::new();
+    for (args, message) in [
+        (
+            &[
+                "--flavor=aws",
+                "--region_name=eu-west-1",
+                "--page_size=1000",
+            ][..],
+            "page_size must be between 1 and 100, not 1000",
+        ),
+        (
+            &["--flavor=aws", "--region_name=eu-west-1", "--layout=zenml2"][..],
+            "layout \"zenml2\" is not one of keystack, zenml",
+        ),
+        (
+            &["--flavor=local", "--key_source=nope"][..],
+            "key_source \"nope\" is not one of file, env, keyring",
+        ),
+    ] {
+        let mut register = vec!["secrets-manager", "register", "bad"];
+        register.extend(args);
+        let before = s.snapshot();
+        s.run(&register).fails(2).err_has(message);
+        s.assert_unchanged(&before);
+    }
+    // An update out of range leaves the component as it was; what may come
+    // from the environment (a token) is not asked for yet.
+    s.run(&[
+        "secrets-manager",
+        "register",
+        "v",
+        "--flavor=vault",
+        "--url=https://vault:8200",
+    ])
+    .ok();
+    let before = s.snapshot();
+    s.run(&["secrets-manager", "update", "v", "--max_attempts=0"])
+        .fails(2)
+        .err_has("max_attempts must be at least 1");
+    s.assert_unchanged(&before);
+}
