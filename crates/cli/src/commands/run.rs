@@ -142,7 +142,8 @@ fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
 
 /// The lines GitHub Actions (and runners that read its workflow commands)
 /// masks in its log: one `::add-mask::` per value, and per line of a
-/// multi-line value, with `%`, CR and LF escaped as the Actions toolkit does.
+/// multi-line value (of three characters or more, as `run` masks), with
+/// `%`, CR and LF escaped as the Actions toolkit does.
 fn ci_mask_lines(values: &[SecretValue]) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for value in values {
@@ -155,7 +156,12 @@ fn ci_mask_lines(values: &[SecretValue]) -> Vec<String> {
         } else {
             vec![value]
         };
-        for piece in pieces.into_iter().filter(|p| !p.trim().is_empty()) {
+        // As `run`'s own masking: pieces too short to mask without masking
+        // half the log are left out.
+        for piece in pieces
+            .into_iter()
+            .filter(|p| p.trim().len() >= keystack_secrets_core::mask::MIN_MASKED_LEN)
+        {
             let escaped = piece
                 .replace('%', "%25")
                 .replace('\r', "%0D")

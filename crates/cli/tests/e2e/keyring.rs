@@ -160,11 +160,14 @@ fn key_source_settings_are_checked() {
         "nothing of the key on disk"
     );
 
-    s.local_manager_stack("bad", &["--key_source=vault"], "bs");
-    s.run_env(
-        &["secrets-manager", "secret", "list"],
-        &[("KEYSTACK_STACK", "bs")],
-    )
+    // Refused when registered, before anything is saved.
+    s.run(&[
+        "secrets-manager",
+        "register",
+        "bad",
+        "--flavor=local",
+        "--key_source=vault",
+    ])
     .fails(2)
     .err_has("key_source \"vault\" is not one of file, env, keyring");
 }
