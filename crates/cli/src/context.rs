@@ -185,6 +185,27 @@ pub(crate) async fn validate_stack(
     validate_stack_with(project, stack, &[], level).await
 }
 
+/// [`validate_stack_with`], then the manager resolution needs if
+/// validation did not build one (at level `NONE`): what `run` and `inject`
+/// do before they resolve.
+pub(crate) async fn validate_for_resolution(
+    project: &Project,
+    stack: &LoadedStack,
+    templates: &[keystack_stack::TemplateInput],
+    level: ValidationLevel,
+) -> Result<(Option<Arc<dyn SecretsManager>>, Validated), CliError> {
+    let (manager, validated) = validate_stack_with(project, stack, templates, level).await?;
+    let refers = templates
+        .iter()
+        .any(keystack_stack::TemplateInput::has_references)
+        || !keystack_stack::stack_references(stack)?.is_empty();
+    let manager = match manager {
+        None if refers => Some(stack_manager(project, stack)?),
+        manager => manager,
+    };
+    Ok((manager, validated))
+}
+
 /// [`validate_stack`] with `templates` a command was given checked too.
 pub(crate) async fn validate_stack_with(
     project: &Project,
@@ -195,7 +216,7 @@ pub(crate) async fn validate_stack_with(
     let needed = keystack_stack::validation::needs_secrets_manager(stack, project.catalog())
         || templates
             .iter()
-            .any(|t| t.references().is_ok_and(|r| !r.is_empty()));
+            .any(keystack_stack::TemplateInput::has_references);
     let manager = match stack.component(ComponentType::SecretsManager) {
         Some(_) if level != ValidationLevel::None && needed => Some(stack_manager(project, stack)?),
         _ => None,

@@ -51,6 +51,11 @@ impl TemplateInput {
         Ok(self.parse()?.references().cloned().collect())
     }
 
+    /// Whether it refers to a secret.
+    pub fn has_references(&self) -> bool {
+        self.parse().is_ok_and(|t| t.has_references())
+    }
+
     fn error(&self, source: ReferenceError) -> StackError {
         StackError::TemplateReference {
             origin: self.origin.clone(),

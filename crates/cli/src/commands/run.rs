@@ -9,10 +9,10 @@ use std::path::Path;
 
 use keystack_secrets_core::{SecretValue, ValidationLevel};
 use keystack_stack::concurrency::concurrency_from_env;
-use keystack_stack::{LoadedStack, Project, TemplateInput, resolve_with, stack_references};
+use keystack_stack::{LoadedStack, Project, TemplateInput, resolve_with};
 
 use crate::args::{InjectArgs, RunArgs};
-use crate::context::{named_or_selected_stack, stack_manager, status, validate_stack_with};
+use crate::context::{named_or_selected_stack, status, validate_for_resolution};
 use crate::error::{CliError, exit};
 #[cfg(unix)]
 use crate::files::RunFolder;
@@ -201,13 +201,7 @@ pub(super) async fn run(project: &Project, args: RunArgs) -> Result<u8, CliError
         )
     });
     let level = ValidationLevel::from_env().map_err(|e| CliError::usage(e.to_string()))?;
-    let (mut manager, validated) = validate_stack_with(project, &stack, &templates, level).await?;
-    let template_references = templates
-        .iter()
-        .any(|t| t.references().is_ok_and(|r| !r.is_empty()));
-    if manager.is_none() && (template_references || !stack_references(&stack)?.is_empty()) {
-        manager = Some(stack_manager(project, &stack)?);
-    }
+    let (manager, validated) = validate_for_resolution(project, &stack, &templates, level).await?;
     // What validation fetched is reused: at SECRET_AND_KEY_EXISTS, running
     // costs no call beyond validation's.
     let (resolved, rendered) = resolve_with(
@@ -500,10 +494,7 @@ pub(super) async fn inject(project: &Project, args: InjectArgs) -> Result<u8, Cl
     let template = TemplateInput::new(origin, text)?;
     let templates = [template];
     let level = ValidationLevel::from_env().map_err(|e| CliError::usage(e.to_string()))?;
-    let (mut manager, validated) = validate_stack_with(project, &stack, &templates, level).await?;
-    if manager.is_none() && templates[0].references().is_ok_and(|r| !r.is_empty()) {
-        manager = Some(stack_manager(project, &stack)?);
-    }
+    let (manager, validated) = validate_for_resolution(project, &stack, &templates, level).await?;
     let (_, rendered) = resolve_with(
         &stack,
         &templates,
