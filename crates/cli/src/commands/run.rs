@@ -141,38 +141,21 @@ fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
 }
 
 /// The lines GitHub Actions (and runners that read its workflow commands)
-/// masks in its log: one `::add-mask::` per value, and per line of a
-/// multi-line value (of three characters or more, as `run` masks), with
-/// `%`, CR and LF escaped as the Actions toolkit does.
+/// masks in its log: one `::add-mask::` per piece `run` itself masks (each
+/// value, and each line of a multi-line value, of three characters or
+/// more; a multi-line value whole cannot be one command), with `%`, CR and
+/// LF escaped as the Actions toolkit does.
 fn ci_mask_lines(values: &[SecretValue]) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for value in values {
-        let value = value.expose();
-        let pieces: Vec<&str> = if value.contains('\n') {
-            value
-                .split('\n')
-                .map(|l| l.strip_suffix('\r').unwrap_or(l))
-                .collect()
-        } else {
-            vec![value]
-        };
-        // As `run`'s own masking: pieces too short to mask without masking
-        // half the log are left out.
-        for piece in pieces
-            .into_iter()
-            .filter(|p| p.trim().len() >= keystack_secrets_core::mask::MIN_MASKED_LEN)
-        {
-            let escaped = piece
+    patterns(values.iter().map(|v| v.expose()))
+        .iter()
+        .filter(|piece| !piece.contains(&b'\n'))
+        .map(|piece| {
+            let escaped = String::from_utf8_lossy(piece)
                 .replace('%', "%25")
-                .replace('\r', "%0D")
-                .replace('\n', "%0A");
-            let line = format!("::add-mask::{escaped}");
-            if !lines.contains(&line) {
-                lines.push(line);
-            }
-        }
-    }
-    lines
+                .replace('\r', "%0D");
+            format!("::add-mask::{escaped}")
+        })
+        .collect()
 }
 
 /// The stack a command works on: all of it, or the components `--only` names.
