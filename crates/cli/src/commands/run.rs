@@ -35,7 +35,11 @@ impl Delivery {
     fn from_args(args: &RunArgs) -> Result<Self, CliError> {
         let mut variables = Vec::new();
         for path in &args.env_file {
-            let text = read_text(path, "--env-file")?;
+            // Read as `--from-dotenv` reads its file (`--KEY=@file`'s limits).
+            let text = crate::pairs::expand_value(
+                "env-file",
+                zeroize::Zeroizing::new(format!("@{}", path.display())),
+            )?;
             let pairs = keystack_cli::dotenv::parse(&text)
                 .map_err(|e| CliError::usage(format!("--env-file {}: {e}", path.display())))?;
             for (name, value) in pairs {
