@@ -497,49 +497,37 @@ pub(super) async fn inject(project: &Project, args: InjectArgs) -> Result<u8, Cl
             out.write_all(rendered.expose().as_bytes())?;
             out.flush()?;
         }
-        Some(path) => write_private(path, rendered.expose().as_bytes(), args.force)?,
+        Some(path) => write_private(path, rendered.expose(), args.force)?,
     }
     Ok(0)
 }
 
-/// Writes `bytes` to `path` with mode 0600: a new file, or with `replace`
-/// a file written beside it and renamed over it (never half-written).
-fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), CliError> {
+/// Writes `text` to `path` with mode 0600: a new file, or with `replace`
+/// through the project's atomic write (a 0600 file of an unpredictable name
+/// beside it, renamed over it: never half-written).
+fn write_private(path: &Path, text: &str, replace: bool) -> Result<(), CliError> {
+    if replace {
+        return Ok(keystack_stack::project::write_atomic(path, text)?);
+    }
     let failed =
         |e: std::io::Error| CliError::failure(format!("cannot write {}: {e}", path.display()));
-    let target = if replace {
-        let name = path
-            .file_name()
-            .ok_or_else(|| CliError::usage(format!("-o {}: not a file name", path.display())))?;
-        path.with_file_name(format!(
-            ".{}.keystack-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ))
-    } else {
-        path.to_owned()
-    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&target).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists if !replace => CliError {
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => CliError {
             code: exit::EXISTS,
             message: format!("{} exists; give --force to replace it", path.display()),
         },
         _ => failed(e),
     })?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all());
     if let Err(e) = written {
-        let _ = std::fs::remove_file(&target);
+        let _ = std::fs::remove_file(path);
         return Err(failed(e));
-    }
-    if replace {
-        std::fs::rename(&target, path).map_err(|e| {
-            let _ = std::fs::remove_file(&target);
-            failed(e)
-        })?;
     }
     Ok(())
 }
