@@ -152,8 +152,9 @@ pub fn gcp_counted() -> Option<Counted> {
 /// not an AWS behaviour), more often with two AWS suites at once.
 const MOTO_ATTEMPTS: u32 = 6;
 
-fn aws_fixture_at(endpoint: String) -> Fixture {
-    let manager = keystack_secrets_aws::AwsBuilder::new()
+/// A manager's builder on moto at `endpoint`, in a fresh namespace.
+fn aws_builder(endpoint: String) -> keystack_secrets_aws::AwsBuilder {
+    keystack_secrets_aws::AwsBuilder::new()
         .with_region("us-east-1")
         .with_endpoint_url(endpoint)
         .with_namespace(unique_id())
@@ -165,6 +166,10 @@ fn aws_fixture_at(endpoint: String) -> Fixture {
             None,
             "keystack-tests",
         ))
+}
+
+fn aws_fixture_at(endpoint: String) -> Fixture {
+    let manager = aws_builder(endpoint)
         .build()
         .expect("the AWS settings are valid");
     Fixture::new(Arc::new(manager))
@@ -173,22 +178,11 @@ fn aws_fixture_at(endpoint: String) -> Fixture {
 /// A fresh ZenML namespace (`layout: zenml`, scope `namespace`) in moto.
 pub fn aws_zenml() -> Option<Fixture> {
     let endpoint = emulator_var("KEYSTACK_TEST_AWS_ENDPOINT", "AWS emulator suite")?;
-    let manager = keystack_secrets_aws::AwsBuilder::new()
-        .with_region("us-east-1")
-        .with_endpoint_url(endpoint)
+    let manager = aws_builder(endpoint)
         .with_layout(Layout::Zenml)
         .with_scope(Scope::Namespace)
-        .with_namespace(unique_id())
         .with_component_id(COMPONENT_ID)
         .with_component_name("zenml_sm")
-        .with_max_attempts(MOTO_ATTEMPTS)
-        .with_credentials(keystack_secrets_aws::Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "keystack-tests",
-        ))
         .build()
         .expect("the AWS settings are valid");
     Some(Fixture::new(Arc::new(manager)))
@@ -196,10 +190,7 @@ pub fn aws_zenml() -> Option<Fixture> {
 
 /// A fresh ZenML namespace (`layout: zenml`, scope `namespace`) in drongo.
 pub fn gcp_zenml() -> Option<Fixture> {
-    let endpoint = emulator_var("KEYSTACK_TEST_GCP_ENDPOINT", "GCP emulator suite")?;
-    let manager = keystack_secrets_gcp::GcpBuilder::new()
-        .with_project_id(format!("p{}", unique_id()))
-        .with_endpoint(endpoint)
+    let manager = gcp_builder()?
         .with_layout(Layout::Zenml)
         .with_scope(Scope::Namespace)
         .with_namespace(format!("n{}", unique_id()))
@@ -213,15 +204,9 @@ pub fn gcp_zenml() -> Option<Fixture> {
 /// A fresh ZenML namespace (`layout: zenml`, scope `namespace`) in the
 /// Key Vault test server.
 pub fn azure_zenml() -> Option<Fixture> {
-    let url = emulator_var("KEYSTACK_TEST_AZURE_VAULT_URL", "Azure Key Vault suite")?;
-    let ca = emulator_var("KEYSTACK_TEST_AZURE_CA", "Azure Key Vault suite")?;
-    let manager = keystack_secrets_azure::AzureBuilder::new()
-        .with_vault_url(url)
-        .with_ca_file(ca)
-        .with_verify_challenge_resource(false)
+    let manager = azure_builder()?
         .with_layout(Layout::Zenml)
         .with_scope(Scope::Namespace)
-        .with_namespace(unique_id())
         .with_component_id(COMPONENT_ID)
         .with_component_name("zenml_sm")
         .build()
@@ -232,14 +217,9 @@ pub fn azure_zenml() -> Option<Fixture> {
 /// A fresh ZenML namespace (`layout: zenml`, scope `namespace`) in the
 /// OpenBao dev server.
 pub fn vault_zenml() -> Option<Fixture> {
-    let addr = emulator_var("KEYSTACK_TEST_VAULT_ADDR", "OpenBao suite")?;
-    let token = emulator_var("KEYSTACK_TEST_VAULT_TOKEN", "OpenBao suite")?;
-    let manager = keystack_secrets_vault::VaultBuilder::new()
-        .with_url(addr)
-        .with_token(token)
+    let manager = vault_builder()?
         .with_layout(Layout::Zenml)
         .with_scope(Scope::Namespace)
-        .with_namespace(unique_id())
         .with_component_id(COMPONENT_ID)
         .with_component_name("zenml_sm")
         .build()
@@ -250,41 +230,60 @@ pub fn vault_zenml() -> Option<Fixture> {
 /// The UUID the ZenML-layout fixtures give their ZenML component.
 pub const COMPONENT_ID: &str = "2b2ca6f5-3b5c-4b4e-9d7a-1c2d3e4f5a6b";
 
+/// A manager's builder on drongo, in a fresh project.
+fn gcp_builder() -> Option<keystack_secrets_gcp::GcpBuilder> {
+    let endpoint = emulator_var("KEYSTACK_TEST_GCP_ENDPOINT", "GCP emulator suite")?;
+    Some(
+        keystack_secrets_gcp::GcpBuilder::new()
+            .with_project_id(format!("p{}", unique_id()))
+            .with_endpoint(endpoint),
+    )
+}
+
 /// A fresh project in drongo.
 pub fn gcp() -> Option<Fixture> {
-    let endpoint = emulator_var("KEYSTACK_TEST_GCP_ENDPOINT", "GCP emulator suite")?;
-    let manager = keystack_secrets_gcp::GcpBuilder::new()
-        .with_project_id(format!("p{}", unique_id()))
-        .with_endpoint(endpoint)
-        .build()
-        .expect("the GCP settings are valid");
+    let manager = gcp_builder()?.build().expect("the GCP settings are valid");
     Some(Fixture::new(Arc::new(manager)))
+}
+
+/// A manager's builder on the OpenBao dev server, in a fresh namespace.
+fn vault_builder() -> Option<keystack_secrets_vault::VaultBuilder> {
+    let addr = emulator_var("KEYSTACK_TEST_VAULT_ADDR", "OpenBao suite")?;
+    let token = emulator_var("KEYSTACK_TEST_VAULT_TOKEN", "OpenBao suite")?;
+    Some(
+        keystack_secrets_vault::VaultBuilder::new()
+            .with_url(addr)
+            .with_token(token)
+            .with_namespace(unique_id()),
+    )
 }
 
 /// A fresh namespace in the OpenBao dev server.
 pub fn vault() -> Option<Fixture> {
-    let addr = emulator_var("KEYSTACK_TEST_VAULT_ADDR", "OpenBao suite")?;
-    let token = emulator_var("KEYSTACK_TEST_VAULT_TOKEN", "OpenBao suite")?;
-    let manager = keystack_secrets_vault::VaultBuilder::new()
-        .with_url(addr)
-        .with_token(token)
-        .with_namespace(unique_id())
+    let manager = vault_builder()?
         .build()
         .expect("the Vault settings are valid");
     Some(Fixture::new(Arc::new(manager)))
+}
+
+/// A manager's builder on the Key Vault test server, in a fresh namespace.
+fn azure_builder() -> Option<keystack_secrets_azure::AzureBuilder> {
+    let url = emulator_var("KEYSTACK_TEST_AZURE_VAULT_URL", "Azure Key Vault suite")?;
+    let ca = emulator_var("KEYSTACK_TEST_AZURE_CA", "Azure Key Vault suite")?;
+    Some(
+        keystack_secrets_azure::AzureBuilder::new()
+            .with_vault_url(url)
+            .with_ca_file(ca)
+            .with_verify_challenge_resource(false)
+            .with_namespace(unique_id()),
+    )
 }
 
 /// A fresh namespace in the Key Vault test server: its certificate
 /// authority trusted, and the challenge's resource (`https://vault.azure.net`,
 /// as Key Vault sends it) not required to match 127.0.0.1.
 pub fn azure() -> Option<Fixture> {
-    let url = emulator_var("KEYSTACK_TEST_AZURE_VAULT_URL", "Azure Key Vault suite")?;
-    let ca = emulator_var("KEYSTACK_TEST_AZURE_CA", "Azure Key Vault suite")?;
-    let manager = keystack_secrets_azure::AzureBuilder::new()
-        .with_vault_url(url)
-        .with_ca_file(ca)
-        .with_verify_challenge_resource(false)
-        .with_namespace(unique_id())
+    let manager = azure_builder()?
         .build()
         .expect("the Azure settings are valid");
     Some(Fixture::new(Arc::new(manager)))
