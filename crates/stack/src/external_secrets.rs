@@ -180,23 +180,19 @@ pub fn manifests(
         let mut refs: Vec<SecretReference> = Vec::new();
         let mut template = BTreeMap::new();
         for spec in &flavor.attributes {
-            let value = match component.attributes.get(&spec.name) {
-                Some(value) => value.as_text(),
-                None => match &spec.default {
-                    Some(default) => default.clone(),
-                    None => continue,
-                },
-            };
             let Some(var) = &spec.env else {
-                if matches!(component.attributes.get(&spec.name), Some(AttributeValue::Text(t)) if t.contains("{{"))
-                    && references.iter().any(|r| r.attribute == spec.name)
-                {
+                if references.iter().any(|r| r.attribute == spec.name) {
                     left_out.push(format!(
                         "{} '{}' / attribute '{}': its flavor gives it no environment name",
                         component.component_type, component.name, spec.name
                     ));
                 }
                 continue;
+            };
+            let value = match (component.attributes.get(&spec.name), &spec.default) {
+                (Some(value), _) => value.as_text(),
+                (None, Some(default)) => default.clone(),
+                (None, None) => continue,
             };
             if spec.as_file {
                 left_out.push(format!(
@@ -205,7 +201,10 @@ pub fn manifests(
                     component.component_type, component.name, spec.name
                 ));
             }
-            template.insert(var.clone(), go_template(&value, &mut refs, component)?);
+            template.insert(
+                var.clone(),
+                go_template(&value, &mut refs, component, &spec.name)?,
+            );
         }
         let mut data = Vec::new();
         for (i, reference) in refs.iter().enumerate() {
@@ -320,11 +319,12 @@ fn go_template(
     text: &str,
     refs: &mut Vec<SecretReference>,
     component: &Component,
+    attribute: &str,
 ) -> Result<String, StackError> {
     let template = Template::parse(text).map_err(|source| StackError::Reference {
         component_type: component.component_type,
         component: component.name.clone(),
-        attribute: String::new(),
+        attribute: attribute.to_owned(),
         source,
     })?;
     let mut out = String::new();
