@@ -115,7 +115,7 @@ pub(crate) fn runs_dir() -> Result<PathBuf, CliError> {
             Err(e) => return Err(failure("create", dir, e)),
         }
         let meta = fs::symlink_metadata(dir).map_err(|e| failure("inspect", dir, e))?;
-        if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        if !is_private(&meta, uid) {
             return Err(CliError::failure(format!(
                 "{} is not a private folder of this user (owner uid {}, mode {:o}); Keystack \
                  keeps the files of `run --file` there only when it is. Remove it, or set \
@@ -127,6 +127,11 @@ pub(crate) fn runs_dir() -> Result<PathBuf, CliError> {
         }
     }
     Ok(runs)
+}
+
+/// Whether `meta` is a folder of user `uid` that no one else may enter.
+fn is_private(meta: &fs::Metadata, uid: u32) -> bool {
+    meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0
 }
 
 /// `keystack` and `keystack/runs` under the runtime (or temporary) folder.
@@ -147,10 +152,7 @@ fn places() -> (PathBuf, PathBuf) {
 pub(crate) fn sweep_left_behind() {
     let (top, runs) = places();
     let uid = rustix::process::getuid().as_raw();
-    let private = |dir: &Path| {
-        fs::symlink_metadata(dir)
-            .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0)
-    };
+    let private = |dir: &Path| fs::symlink_metadata(dir).is_ok_and(|m| is_private(&m, uid));
     if private(&top) && private(&runs) {
         sweep(&runs);
     }

@@ -215,7 +215,7 @@ impl AwsSecretsManager {
         match &self.zenml {
             Some(layout) => layout
                 .unscoped_name(aws_name, '/')
-                .and_then(zenml::keystack_name),
+                .and_then(|n| SecretName::new(n).ok()),
             // A name under our prefix that is not a valid Keystack name
             // (another namespace's `ns/x`, say) is not ours.
             None => aws_name

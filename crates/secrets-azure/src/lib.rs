@@ -373,7 +373,7 @@ impl AzureSecretsManager {
                     // ZenML's `get_all_secret_keys`: the name is the tag's.
                     Some(layout) => {
                         let tags = p.tags.as_ref()?;
-                        let name = zenml::keystack_name(tags.get(zenml::NAME_TAG)?)?;
+                        let name = SecretName::new(tags.get(zenml::NAME_TAG)?).ok()?;
                         layout
                             .scoped_name(name.as_str(), '-')
                             .eq_ignore_ascii_case(&id)

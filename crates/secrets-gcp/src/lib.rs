@@ -434,7 +434,7 @@ impl GcpSecretsManager {
         let id = secret.name.rsplit('/').next()?;
         match &self.zenml {
             Some(_) => {
-                let name = zenml::keystack_name(secret.labels.get(zenml::NAME_TAG)?)?;
+                let name = SecretName::new(secret.labels.get(zenml::NAME_TAG)?).ok()?;
                 (self.secret_id(&name) == id).then_some(name)
             }
             None => {

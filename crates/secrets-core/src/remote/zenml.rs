@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 use crate::settings::{IntoSetting, SettingKind, SettingValue};
-use crate::{Error, SecretKey, SecretName, SecretSchema, SecretValue};
+use crate::{Error, SecretKey, SecretSchema, SecretValue};
 
 /// The payload entry naming the schema.
 pub const SCHEMA_ENTRY: &str = "zenml_schema_name";
@@ -538,12 +538,6 @@ fn shown_key(text: &str) -> String {
         Some((at, _)) => format!("{}…", &escaped[..at]),
         None => escaped,
     }
-}
-
-/// The name in a service's name or tag, as a Keystack name, if it is one
-/// (ZenML allowed characters Keystack's names do not have, such as `.`).
-pub fn keystack_name(name: &str) -> Option<SecretName> {
-    SecretName::new(name).ok()
 }
 
 #[cfg(test)]
